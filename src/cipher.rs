@@ -1,0 +1,398 @@
+//! The `ENC[...]` envelope and the two ciphers that fill it.
+//!
+//! An envelope is `ENC[<CIPHER>,data:<b64>,iv:<b64>,tag:<b64>,type:<type>]`
+//! with standard padded base64 (spec 2.1). sops writes `AES256_GCM` with a
+//! 32-byte IV, which makes GCM derive its counter block through GHASH; the
+//! usual 12-byte `Aes256Gcm` would not interoperate, so the type used here is
+//! `AesGcm<Aes256, U32>` (12-byte IVs, which sops would also accept, are read
+//! too). Our default for new files is `XCHACHA20_POLY1305`: the same grammar,
+//! additional data and MAC rules, with a 24-byte random nonce, whose size
+//! makes random nonces safe for any number of values.
+//!
+//! A [`ValueCipher`] is built once per file from its data key, so the key
+//! schedule is computed once and not per value.
+
+use aes_gcm::AesGcm;
+use aes_gcm::aead::generic_array::GenericArray;
+use aes_gcm::aead::generic_array::typenum::{U12, U32};
+use aes_gcm::aead::{AeadInPlace, KeyInit};
+use aes_gcm::aes::Aes256;
+use base64::Engine;
+use base64::engine::general_purpose::STANDARD as B64;
+use chacha20poly1305::XChaCha20Poly1305;
+
+use crate::secret::{DataKey, SecretBytes};
+use crate::tree::ValueType;
+
+/// The ciphers an envelope can name.
+#[derive(Clone, Copy, PartialEq, Eq, Debug, Hash)]
+pub enum CipherKind {
+    /// `AES256_GCM`: what sops writes and reads.
+    Aes256Gcm,
+    /// `XCHACHA20_POLY1305`: ours, the default for new files.
+    XChaCha20Poly1305,
+}
+
+impl CipherKind {
+    /// The name inside the envelope.
+    pub fn envelope_name(self) -> &'static str {
+        match self {
+            CipherKind::Aes256Gcm => "AES256_GCM",
+            CipherKind::XChaCha20Poly1305 => "XCHACHA20_POLY1305",
+        }
+    }
+
+    /// The spelling used by `--cipher`, `SOPS_RS_CIPHER` and creation rules.
+    pub fn config_name(self) -> &'static str {
+        match self {
+            CipherKind::Aes256Gcm => "aes256_gcm",
+            CipherKind::XChaCha20Poly1305 => "xchacha20_poly1305",
+        }
+    }
+
+    /// Accepts the config spelling or the envelope spelling, in any case.
+    pub fn parse(name: &str) -> Option<CipherKind> {
+        match name.trim().to_ascii_lowercase().replace('-', "_").as_str() {
+            "aes256_gcm" | "aes_256_gcm" | "aes256gcm" => Some(CipherKind::Aes256Gcm),
+            "xchacha20_poly1305" | "xchacha20poly1305" | "xchacha" => {
+                Some(CipherKind::XChaCha20Poly1305)
+            }
+            _ => None,
+        }
+    }
+
+    fn from_envelope_name(name: &str) -> Option<CipherKind> {
+        match name {
+            "AES256_GCM" => Some(CipherKind::Aes256Gcm),
+            "XCHACHA20_POLY1305" => Some(CipherKind::XChaCha20Poly1305),
+            _ => None,
+        }
+    }
+
+    /// The nonce length written for new values.
+    pub fn iv_len(self) -> usize {
+        match self {
+            CipherKind::Aes256Gcm => 32,
+            CipherKind::XChaCha20Poly1305 => 24,
+        }
+    }
+}
+
+/// What is wrong with an envelope. None of these carry the value.
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+pub enum EnvelopeError {
+    #[error("the value does not match the ENC[...] envelope format")]
+    Malformed,
+    #[error("the envelope names an unknown cipher {0:?}")]
+    UnknownCipher(String),
+    #[error("the envelope names an unknown value type {0:?}")]
+    UnknownType(String),
+    #[error("the envelope's {0} field is not valid base64")]
+    BadBase64(&'static str),
+    #[error("the envelope's IV is {0} bytes, which {1} cannot use")]
+    BadIvLength(usize, &'static str),
+    #[error("the envelope's tag is {0} bytes; it must be 16")]
+    BadTagLength(usize),
+    #[error(
+        "authentication failed: the value was tampered with, moved to another key, or encrypted with another data key"
+    )]
+    AuthFailed,
+    #[error("the decrypted value is not a valid {0}")]
+    BadPlaintext(&'static str),
+}
+
+/// A parsed envelope: decoded fields, not yet decrypted.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Envelope {
+    pub cipher: CipherKind,
+    pub data: Vec<u8>,
+    pub iv: Vec<u8>,
+    pub tag: Vec<u8>,
+    pub value_type: ValueType,
+}
+
+/// True when `text` starts like an envelope. Cheap; used to tell encrypted
+/// values from plaintext ones.
+pub fn looks_encrypted(text: &str) -> bool {
+    text.starts_with("ENC[")
+}
+
+impl Envelope {
+    /// Parse `ENC[...]` the way sops's regular expression does: anchored at
+    /// the start, fields in fixed order, each non-empty, the type running to
+    /// the last `]`.
+    pub fn parse(text: &str) -> Result<Envelope, EnvelopeError> {
+        let rest = text.strip_prefix("ENC[").ok_or(EnvelopeError::Malformed)?;
+        if rest.contains('\n') {
+            return Err(EnvelopeError::Malformed);
+        }
+        let (cipher_name, rest) = rest.split_once(",data:").ok_or(EnvelopeError::Malformed)?;
+        let (data, rest) = rest.split_once(",iv:").ok_or(EnvelopeError::Malformed)?;
+        let (iv, rest) = rest.split_once(",tag:").ok_or(EnvelopeError::Malformed)?;
+        let (tag, rest) = rest.split_once(",type:").ok_or(EnvelopeError::Malformed)?;
+        let close = rest.rfind(']').ok_or(EnvelopeError::Malformed)?;
+        let type_name = &rest[..close];
+        if cipher_name.is_empty()
+            || data.is_empty()
+            || iv.is_empty()
+            || tag.is_empty()
+            || type_name.is_empty()
+        {
+            return Err(EnvelopeError::Malformed);
+        }
+        let cipher = CipherKind::from_envelope_name(cipher_name)
+            .ok_or_else(|| EnvelopeError::UnknownCipher(truncate_for_message(cipher_name)))?;
+        let value_type = ValueType::parse(type_name)
+            .ok_or_else(|| EnvelopeError::UnknownType(truncate_for_message(type_name)))?;
+        let data = B64
+            .decode(data)
+            .map_err(|_| EnvelopeError::BadBase64("data"))?;
+        let iv = B64.decode(iv).map_err(|_| EnvelopeError::BadBase64("iv"))?;
+        let tag = B64
+            .decode(tag)
+            .map_err(|_| EnvelopeError::BadBase64("tag"))?;
+        Ok(Envelope {
+            cipher,
+            data,
+            iv,
+            tag,
+            value_type,
+        })
+    }
+
+    /// The envelope text.
+    pub fn to_text(&self) -> String {
+        let mut out =
+            String::with_capacity(48 + (self.data.len() + self.iv.len() + self.tag.len()) * 4 / 3);
+        out.push_str("ENC[");
+        out.push_str(self.cipher.envelope_name());
+        out.push_str(",data:");
+        B64.encode_string(&self.data, &mut out);
+        out.push_str(",iv:");
+        B64.encode_string(&self.iv, &mut out);
+        out.push_str(",tag:");
+        B64.encode_string(&self.tag, &mut out);
+        out.push_str(",type:");
+        out.push_str(self.value_type.as_str());
+        out.push(']');
+        out
+    }
+}
+
+/// Unknown names from a file are echoed in errors; keep them short.
+fn truncate_for_message(text: &str) -> String {
+    text.chars().take(32).collect()
+}
+
+type Aes256Gcm32 = AesGcm<Aes256, U32>;
+type Aes256Gcm12 = AesGcm<Aes256, U12>;
+
+/// Encrypts and decrypts values with one file's data key.
+pub struct ValueCipher {
+    aes32: Aes256Gcm32,
+    aes12: Aes256Gcm12,
+    xchacha: XChaCha20Poly1305,
+}
+
+impl ValueCipher {
+    pub fn new(key: &DataKey) -> ValueCipher {
+        let key_bytes = GenericArray::from_slice(key.expose());
+        ValueCipher {
+            aes32: Aes256Gcm32::new(key_bytes),
+            aes12: Aes256Gcm12::new(key_bytes),
+            xchacha: XChaCha20Poly1305::new(key_bytes),
+        }
+    }
+
+    /// Encrypt with a fresh random nonce.
+    pub fn encrypt(
+        &self,
+        cipher: CipherKind,
+        plaintext: &[u8],
+        aad: &[u8],
+        value_type: ValueType,
+    ) -> Result<Envelope, getrandom::Error> {
+        let mut iv = vec![0u8; cipher.iv_len()];
+        getrandom::getrandom(&mut iv)?;
+        Ok(self.encrypt_with_iv(cipher, plaintext, aad, value_type, iv))
+    }
+
+    /// Encrypt with a given nonce. Callers must never pass the same nonce for
+    /// different plaintexts under one key; this exists for the fixed test
+    /// vectors and for re-using the nonce of an unchanged value.
+    pub fn encrypt_with_iv(
+        &self,
+        cipher: CipherKind,
+        plaintext: &[u8],
+        aad: &[u8],
+        value_type: ValueType,
+        iv: Vec<u8>,
+    ) -> Envelope {
+        let mut data = plaintext.to_vec();
+        let tag = match cipher {
+            CipherKind::Aes256Gcm if iv.len() == 32 => {
+                self.aes32
+                    .encrypt_in_place_detached(GenericArray::from_slice(&iv), aad, &mut data)
+            }
+            CipherKind::Aes256Gcm if iv.len() == 12 => {
+                self.aes12
+                    .encrypt_in_place_detached(GenericArray::from_slice(&iv), aad, &mut data)
+            }
+            CipherKind::XChaCha20Poly1305 if iv.len() == 24 => self
+                .xchacha
+                .encrypt_in_place_detached(GenericArray::from_slice(&iv), aad, &mut data),
+            _ => panic!("encrypt_with_iv called with a nonce length the cipher does not take"),
+        }
+        .expect("AEAD encryption of an in-memory buffer cannot fail");
+        Envelope {
+            cipher,
+            data,
+            iv,
+            tag: tag.to_vec(),
+            value_type,
+        }
+    }
+
+    /// Decrypt an envelope's ciphertext, checking its tag against `aad`.
+    pub fn decrypt(&self, envelope: &Envelope, aad: &[u8]) -> Result<SecretBytes, EnvelopeError> {
+        if envelope.tag.len() != 16 {
+            return Err(EnvelopeError::BadTagLength(envelope.tag.len()));
+        }
+        let mut buffer = SecretBytes::new(envelope.data.clone());
+        let data = buffer.bytes_mut();
+        let tag = GenericArray::from_slice(&envelope.tag);
+        let iv = &envelope.iv;
+        let result = match envelope.cipher {
+            CipherKind::Aes256Gcm => match iv.len() {
+                32 => self.aes32.decrypt_in_place_detached(
+                    GenericArray::from_slice(iv),
+                    aad,
+                    data,
+                    tag,
+                ),
+                12 => self.aes12.decrypt_in_place_detached(
+                    GenericArray::from_slice(iv),
+                    aad,
+                    data,
+                    tag,
+                ),
+                n => return Err(EnvelopeError::BadIvLength(n, "AES256_GCM")),
+            },
+            CipherKind::XChaCha20Poly1305 => match iv.len() {
+                24 => self.xchacha.decrypt_in_place_detached(
+                    GenericArray::from_slice(iv),
+                    aad,
+                    data,
+                    tag,
+                ),
+                n => return Err(EnvelopeError::BadIvLength(n, "XCHACHA20_POLY1305")),
+            },
+        };
+        result.map_err(|_| EnvelopeError::AuthFailed)?;
+        Ok(buffer)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn spec_key() -> DataKey {
+        let bytes: Vec<u8> = (0u8..32).collect();
+        DataKey::from_slice(&bytes).unwrap()
+    }
+
+    /// Spec 14.1: the envelope of `db.user` with IV 32 x 0x02.
+    #[test]
+    fn reproduces_spec_vector_aes() {
+        let cipher = ValueCipher::new(&spec_key());
+        let env = cipher.encrypt_with_iv(
+            CipherKind::Aes256Gcm,
+            b"admin",
+            b"db:user:",
+            ValueType::Str,
+            vec![2; 32],
+        );
+        assert_eq!(
+            env.to_text(),
+            "ENC[AES256_GCM,data:Dh+ULCQ=,iv:AgICAgICAgICAgICAgICAgICAgICAgICAgICAgICAgI=,tag:3qHiBMfi/H/7GOUMxXK/rA==,type:str]"
+        );
+        let parsed = Envelope::parse(&env.to_text()).unwrap();
+        assert_eq!(
+            cipher.decrypt(&parsed, b"db:user:").unwrap().as_bytes(),
+            b"admin"
+        );
+        assert_eq!(
+            cipher.decrypt(&parsed, b"db:pass:"),
+            Err(EnvelopeError::AuthFailed)
+        );
+    }
+
+    #[test]
+    fn xchacha_round_trip_and_aad_binding() {
+        let cipher = ValueCipher::new(&spec_key());
+        let env = cipher
+            .encrypt(
+                CipherKind::XChaCha20Poly1305,
+                b"secret",
+                b"a:",
+                ValueType::Str,
+            )
+            .unwrap();
+        assert_eq!(env.iv.len(), 24);
+        let text = env.to_text();
+        assert!(text.starts_with("ENC[XCHACHA20_POLY1305,data:"));
+        let parsed = Envelope::parse(&text).unwrap();
+        assert_eq!(
+            cipher.decrypt(&parsed, b"a:").unwrap().as_bytes(),
+            b"secret"
+        );
+        assert_eq!(
+            cipher.decrypt(&parsed, b"b:"),
+            Err(EnvelopeError::AuthFailed)
+        );
+    }
+
+    #[test]
+    fn rejects_malformed_envelopes() {
+        assert_eq!(
+            Envelope::parse("ENC[AES256_GCM,data:,iv:AA==,tag:AA==,type:str]"),
+            Err(EnvelopeError::Malformed)
+        );
+        assert_eq!(Envelope::parse("plain"), Err(EnvelopeError::Malformed));
+        assert!(matches!(
+            Envelope::parse("ENC[ROT13,data:AA==,iv:AA==,tag:AA==,type:str]"),
+            Err(EnvelopeError::UnknownCipher(_))
+        ));
+        assert!(matches!(
+            Envelope::parse("ENC[AES256_GCM,data:AA==,iv:AA==,tag:AA==,type:blob]"),
+            Err(EnvelopeError::UnknownType(_))
+        ));
+        assert_eq!(
+            Envelope::parse("ENC[AES256_GCM,data:A!==,iv:AA==,tag:AA==,type:str]"),
+            Err(EnvelopeError::BadBase64("data"))
+        );
+        let cipher = ValueCipher::new(&spec_key());
+        let short_iv = Envelope::parse(
+            "ENC[AES256_GCM,data:AA==,iv:AA==,tag:AAAAAAAAAAAAAAAAAAAAAA==,type:str]",
+        )
+        .unwrap();
+        assert_eq!(
+            cipher.decrypt(&short_iv, b""),
+            Err(EnvelopeError::BadIvLength(1, "AES256_GCM"))
+        );
+        let short_tag =
+            Envelope::parse("ENC[AES256_GCM,data:AA==,iv:AA==,tag:AA==,type:str]").unwrap();
+        assert_eq!(
+            cipher.decrypt(&short_tag, b""),
+            Err(EnvelopeError::BadTagLength(1))
+        );
+    }
+
+    #[test]
+    fn trailing_text_after_the_bracket_is_ignored_like_sops() {
+        let env =
+            Envelope::parse("ENC[AES256_GCM,data:AA==,iv:AA==,tag:AA==,type:str]junk").unwrap();
+        assert_eq!(env.value_type, ValueType::Str);
+    }
+}

@@ -1,0 +1,12 @@
+//! sops-rs: encrypt the values of structured files, compatible with sops 3.x.
+#![forbid(unsafe_code)]
+
+pub mod cipher;
+pub mod env;
+pub mod error;
+pub mod gofmt;
+pub mod keys;
+pub mod secret;
+pub mod store;
+pub mod timestamp;
+pub mod tree;

@@ -1,0 +1,119 @@
+//! Containers for secret material.
+//!
+//! Everything that was a secret at some point (decrypted values, data keys,
+//! Shamir shares) lives in a type from this module. Each one wipes its memory
+//! when dropped and never prints its contents through `Debug`, so a stray
+//! `{:?}` in an error path cannot leak a value.
+
+use std::fmt;
+
+use secrecy::{ExposeSecret, SecretBox};
+use zeroize::{Zeroize, Zeroizing};
+
+/// Bytes that may hold a secret (a decrypted value or comment). Usually
+/// UTF-8 text, but the binary store and legacy `type:bytes` values can hold
+/// anything.
+#[derive(Clone, PartialEq, Eq, Default)]
+pub struct SecretBytes(Zeroizing<Vec<u8>>);
+
+impl SecretBytes {
+    pub fn new(bytes: Vec<u8>) -> Self {
+        SecretBytes(Zeroizing::new(bytes))
+    }
+
+    pub fn from_str(text: &str) -> Self {
+        SecretBytes::new(text.as_bytes().to_vec())
+    }
+
+    pub fn as_bytes(&self) -> &[u8] {
+        &self.0
+    }
+
+    /// The text, when it is valid UTF-8.
+    pub fn as_str(&self) -> Option<&str> {
+        std::str::from_utf8(&self.0).ok()
+    }
+
+    pub fn len(&self) -> usize {
+        self.0.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.0.is_empty()
+    }
+
+    /// Mutable access for in-place decryption; the buffer stays zeroizing.
+    pub(crate) fn bytes_mut(&mut self) -> &mut Vec<u8> {
+        &mut self.0
+    }
+}
+
+impl From<String> for SecretBytes {
+    fn from(text: String) -> Self {
+        SecretBytes::new(text.into_bytes())
+    }
+}
+
+impl From<Vec<u8>> for SecretBytes {
+    fn from(bytes: Vec<u8>) -> Self {
+        SecretBytes::new(bytes)
+    }
+}
+
+impl fmt::Debug for SecretBytes {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "<{} secret bytes>", self.0.len())
+    }
+}
+
+/// The 32-byte key that encrypts every value of one file.
+pub struct DataKey(SecretBox<[u8; 32]>);
+
+impl DataKey {
+    pub const LEN: usize = 32;
+
+    /// A fresh key from the operating system's CSPRNG.
+    pub fn generate() -> Result<DataKey, getrandom::Error> {
+        let mut result = Ok(());
+        let key = SecretBox::init_with_mut(|bytes: &mut [u8; 32]| {
+            result = getrandom::getrandom(bytes);
+        });
+        result.map(|()| DataKey(key))
+    }
+
+    /// A key recovered from a master key or from Shamir shares. Fails unless
+    /// there are exactly 32 bytes.
+    pub fn from_slice(bytes: &[u8]) -> Option<DataKey> {
+        if bytes.len() != Self::LEN {
+            return None;
+        }
+        Some(DataKey(SecretBox::init_with_mut(|key: &mut [u8; 32]| {
+            key.copy_from_slice(bytes)
+        })))
+    }
+
+    pub fn expose(&self) -> &[u8; 32] {
+        self.0.expose_secret()
+    }
+}
+
+impl Clone for DataKey {
+    fn clone(&self) -> Self {
+        DataKey::from_slice(self.expose()).expect("a data key is always 32 bytes")
+    }
+}
+
+impl fmt::Debug for DataKey {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("DataKey(<redacted>)")
+    }
+}
+
+/// A byte buffer that is wiped when dropped, for short-lived secrets such as
+/// an unwrapped key before it is checked.
+pub type SecretVec = Zeroizing<Vec<u8>>;
+
+/// Wipe a `String` in place (used for plaintext output buffers).
+pub fn wipe_string(text: &mut String) {
+    text.zeroize();
+}
