@@ -10,3 +10,4 @@ pub mod secret;
 pub mod store;
 pub mod timestamp;
 pub mod tree;
+pub mod walk;
