@@ -6,6 +6,7 @@ pub mod env;
 pub mod error;
 pub mod gofmt;
 pub mod keys;
+pub mod metadata;
 pub mod secret;
 pub mod store;
 pub mod timestamp;
