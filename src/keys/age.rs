@@ -30,3 +30,8 @@ impl AgeIdentities {
         AgeIdentities
     }
 }
+impl AgeIdentities {
+    pub fn sources(&self) -> Vec<String> {
+        Vec::new()
+    }
+}

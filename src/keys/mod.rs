@@ -12,6 +12,8 @@
 //! "Group 0: FAILED".
 
 pub mod age;
+pub mod group;
+pub mod shamir;
 
 use std::fmt;
 

@@ -152,3 +152,16 @@ pub fn emit(
         ))),
     }
 }
+
+/// One value on its own (`--extract` of something that is not a string or a
+/// mapping): a YAML scalar or sequence document, a JSON value.
+pub fn emit_value(format: Format, node: &Node, options: &StoreOptions) -> Result<Vec<u8>> {
+    match format {
+        Format::Yaml => Ok(yaml::emit::emit_value_doc(node, options).into_bytes()),
+        Format::Json => json::emit_value(node, options),
+        other => Err(crate::error::Error::Emit(format!(
+            "cannot write a single value as {}",
+            other.name()
+        ))),
+    }
+}

@@ -19,3 +19,6 @@ pub fn emit_spliced(
 pub fn emit_fresh(_t: &Tree, _m: Option<&Node>, _o: &StoreOptions) -> Result<Vec<u8>> {
     Err(Error::InvalidArgument("json writer not built yet".into()))
 }
+pub fn emit_value(_n: &Node, _o: &StoreOptions) -> Result<Vec<u8>> {
+    Err(Error::InvalidArgument("json writer not built yet".into()))
+}

@@ -1,21 +1,28 @@
-//! YAML store (placeholder until the parser lands).
-use crate::error::{Error, Result};
+//! The YAML store.
+//!
+//! Parsing goes through granit-parser's events into the tree (`parse`),
+//! scalars are typed as go-yaml v3 types them (`resolve`), writing splices
+//! into the original bytes (`splice`) or, without them, emits the tree the
+//! way sops's go-yaml encoder does (`emit`).
+
+pub mod emit;
+mod layout;
+mod parse;
+pub mod resolve;
+mod splice;
+
+pub use layout::Layout;
+pub use parse::parse;
+pub use splice::emit_spliced;
+
+use crate::error::Result;
 use crate::store::StoreOptions;
 use crate::tree::{Node, Tree};
 
-pub struct Layout;
+/// The whole tree as sops prints it.
+pub fn emit_fresh(tree: &Tree, metadata: Option<&Node>, options: &StoreOptions) -> Result<Vec<u8>> {
+    emit::emit_fresh(tree, metadata, options)
+}
 
-pub fn parse(_input: &[u8]) -> Result<(Tree, Layout)> {
-    Err(Error::InvalidArgument("yaml parser not built yet".into()))
-}
-pub fn emit_spliced(
-    _t: &Tree,
-    _l: &Layout,
-    _m: Option<&Node>,
-    _o: &StoreOptions,
-) -> Result<Vec<u8>> {
-    Err(Error::InvalidArgument("yaml writer not built yet".into()))
-}
-pub fn emit_fresh(_t: &Tree, _m: Option<&Node>, _o: &StoreOptions) -> Result<Vec<u8>> {
-    Err(Error::InvalidArgument("yaml writer not built yet".into()))
-}
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,254 @@
+//! Encrypting and decrypting whole files: the data flow of DESIGN.md.
+//!
+//! These functions take bytes and explicit settings and return bytes; they
+//! never read the environment, the config file or the file system (the
+//! command line does that and passes the results in), so the library can be
+//! embedded and tested without touching the process.
+//!
+//! Decryption checks the MAC before anything is returned, so a tampered
+//! file never yields plaintext unless the caller asked for `ignore_mac`.
+
+use subtle::ConstantTimeEq;
+use zeroize::Zeroizing;
+
+use crate::cipher::{CipherKind, Envelope, ValueCipher};
+use crate::error::{Error, MacProblem, Result};
+use crate::keys::KeyServices;
+use crate::keys::group::{DecryptionOrder, unwrap_groups, wrap_groups};
+use crate::metadata::{EmptyList, KeyGroup, Metadata, WRITE_VERSION};
+use crate::secret::DataKey;
+use crate::store::{self, Format, Parsed, StoreOptions};
+use crate::timestamp::Timestamp;
+use crate::tree::{MapItem, Node, Scalar, Tree, Value, ValueType};
+use crate::treepath::{self, Step};
+use crate::walk::{self, Selection, SelectionRule, Warning};
+
+/// Everything `encrypt` needs besides the input.
+pub struct EncryptRequest {
+    pub input_format: Format,
+    pub output_format: Format,
+    /// Master keys to wrap the data key for (their `enc` is filled in).
+    pub key_groups: Vec<KeyGroup>,
+    pub shamir_threshold: usize,
+    /// The selection rule; `None` means `unencrypted_suffix: _unencrypted`.
+    pub rule: Option<SelectionRule>,
+    pub mac_only_encrypted: bool,
+    pub cipher: CipherKind,
+    pub store_options: StoreOptions,
+}
+
+/// Encrypt a plaintext file.
+pub fn encrypt(input: &[u8], request: EncryptRequest, services: &KeyServices) -> Result<Vec<u8>> {
+    let Parsed { mut tree, layout } = store::parse(request.input_format, input)?;
+    if tree
+        .documents
+        .first()
+        .is_some_and(|doc| doc.get("sops").is_some())
+    {
+        return Err(Error::AlreadyEncrypted);
+    }
+    let data_key = DataKey::generate().map_err(|e| Error::Random(e.to_string()))?;
+    let mut key_groups = request.key_groups;
+    wrap_groups(
+        &mut key_groups,
+        &data_key,
+        request.shamir_threshold,
+        services,
+    )?;
+    let rule = request.rule.unwrap_or_default();
+    let metadata_rule = Some((rule.field_name().to_owned(), rule.value().to_owned()));
+    let selection = Selection {
+        rule,
+        mac_only_encrypted: request.mac_only_encrypted,
+        encrypt_everything: false,
+    };
+    let cipher = ValueCipher::new(&data_key);
+    let mac = walk::encrypt_tree(&mut tree, &selection, &cipher, request.cipher)?;
+    let last_modified = Timestamp::now_utc_seconds().to_rfc3339();
+    let mac_envelope = cipher
+        .encrypt(
+            request.cipher,
+            mac.0.as_bytes(),
+            last_modified.as_bytes(),
+            ValueType::Str,
+        )
+        .map_err(|e| Error::Random(e.to_string()))?;
+    let shamir_threshold = match (key_groups.len(), request.shamir_threshold) {
+        (n, 0) if n >= 2 => n,
+        (_, t) => t,
+    };
+    let metadata = Metadata {
+        key_groups,
+        shamir_threshold,
+        last_modified,
+        mac: mac_envelope.to_text(),
+        rule: metadata_rule,
+        mac_only_encrypted: request.mac_only_encrypted,
+        version: WRITE_VERSION.to_owned(),
+        unknown: Vec::new(),
+    };
+    let meta_node = metadata.to_node(empty_list_style(request.output_format));
+    let same_format = layout.format() == request.output_format;
+    store::emit(
+        request.output_format,
+        &tree,
+        same_format.then_some(&layout),
+        Some(&meta_node),
+        &request.store_options,
+    )
+}
+
+/// Everything `decrypt` needs besides the input.
+pub struct DecryptRequest {
+    pub input_format: Format,
+    pub output_format: Format,
+    pub ignore_mac: bool,
+    /// `--extract`: only this part of the first document.
+    pub extract: Option<Vec<Step>>,
+    pub decryption_order: DecryptionOrder,
+    pub store_options: StoreOptions,
+}
+
+/// The plaintext, and what the user should be told about it.
+pub struct Decrypted {
+    pub output: Zeroizing<Vec<u8>>,
+    pub warnings: Vec<Warning>,
+}
+
+/// An encrypted file opened: its plaintext tree, layout and metadata.
+pub struct Opened {
+    pub parsed: Parsed,
+    pub metadata: Metadata,
+    pub data_key: DataKey,
+    pub warnings: Vec<Warning>,
+}
+
+/// Parse an encrypted file, recover its data key, decrypt every value and
+/// check the MAC.
+pub fn open(
+    input: &[u8],
+    format: Format,
+    ignore_mac: bool,
+    order: &DecryptionOrder,
+    services: &KeyServices,
+) -> Result<Opened> {
+    let mut parsed = store::parse(format, input)?;
+    let metadata = take_metadata(&mut parsed.tree)?;
+    let data_key = unwrap_groups(
+        &metadata.key_groups,
+        metadata.shamir_threshold,
+        services,
+        order,
+    )?;
+    let cipher = ValueCipher::new(&data_key);
+    let selection = metadata.selection()?;
+    let (mac, warnings) = walk::decrypt_tree(&mut parsed.tree, &selection, &cipher)?;
+    if !ignore_mac {
+        verify_mac(&metadata, &cipher, &mac)?;
+    }
+    Ok(Opened {
+        parsed,
+        metadata,
+        data_key,
+        warnings,
+    })
+}
+
+/// Decrypt an encrypted file.
+pub fn decrypt(input: &[u8], request: DecryptRequest, services: &KeyServices) -> Result<Decrypted> {
+    let opened = open(
+        input,
+        request.input_format,
+        request.ignore_mac,
+        &request.decryption_order,
+        services,
+    )?;
+    let Parsed { tree, layout } = &opened.parsed;
+    let output = match &request.extract {
+        Some(steps) => extract(tree, steps, request.output_format, &request.store_options)?,
+        None => {
+            let same_format = layout.format() == request.output_format;
+            store::emit(
+                request.output_format,
+                tree,
+                same_format.then_some(layout),
+                None,
+                &request.store_options,
+            )?
+        }
+    };
+    Ok(Decrypted {
+        output: Zeroizing::new(output),
+        warnings: opened.warnings,
+    })
+}
+
+/// Remove the `sops` entry from every document and read the first one.
+pub fn take_metadata(tree: &mut Tree) -> Result<Metadata> {
+    let mut found = None;
+    for (index, document) in tree.documents.iter_mut().enumerate() {
+        let position = document
+            .items
+            .iter()
+            .position(|item| matches!(item, MapItem::Pair(p) if p.key.name == "sops"));
+        if let Some(position) = position {
+            let MapItem::Pair(pair) = document.items.remove(position) else {
+                unreachable!("found a pair")
+            };
+            if index == 0 {
+                found = Some(pair.value);
+            }
+        }
+    }
+    let node = found.ok_or(Error::MetadataNotFound)?;
+    Metadata::from_node(&node)
+}
+
+fn verify_mac(metadata: &Metadata, cipher: &ValueCipher, computed: &walk::MacHex) -> Result<()> {
+    if metadata.mac.is_empty() {
+        return Err(Error::Mac(MacProblem::Missing));
+    }
+    let aad = metadata.mac_aad()?;
+    let stored = Envelope::parse(&metadata.mac)
+        .ok()
+        .and_then(|envelope| cipher.decrypt(&envelope, aad.as_bytes()).ok())
+        .ok_or(Error::Mac(MacProblem::Undecryptable))?;
+    if !bool::from(stored.as_bytes().ct_eq(computed.0.as_bytes())) {
+        return Err(Error::Mac(MacProblem::Mismatch));
+    }
+    Ok(())
+}
+
+/// YAML prints an empty key list in a group as `[]`, JSON as `null`.
+fn empty_list_style(format: Format) -> EmptyList {
+    match format {
+        Format::Yaml => EmptyList::Brackets,
+        _ => EmptyList::Null,
+    }
+}
+
+/// `--extract`: a string leaf is printed raw with no newline; anything else
+/// is written by the output store (spec 10.2).
+fn extract(tree: &Tree, steps: &[Step], format: Format, options: &StoreOptions) -> Result<Vec<u8>> {
+    let document = tree.documents.first().ok_or(Error::MetadataNotFound)?;
+    let node = treepath::lookup(&document.items, steps).map_err(Error::PathNotFound)?;
+    match &node.value {
+        Value::Scalar(Scalar::Str(bytes)) => Ok(bytes.as_bytes().to_vec()),
+        Value::Map(items) => {
+            let sub = Tree {
+                documents: vec![crate::tree::Document {
+                    items: items.clone(),
+                }],
+            };
+            store::emit(format, &sub, None, None, options)
+        }
+        _ => store::emit_value(format, &strip_positions(node), options),
+    }
+}
+
+/// A copy without source positions, for emitting on its own.
+fn strip_positions(node: &Node) -> Node {
+    let mut copy = node.clone();
+    copy.src = crate::tree::Src::NONE;
+    copy
+}

@@ -1,0 +1,104 @@
+//! Where each node of a parsed YAML file sits in its bytes.
+//!
+//! The splicing writer needs, for every leaf that may change, the byte range
+//! to replace and enough context to write valid YAML there: whether the leaf
+//! is inside a flow collection (where an envelope must be quoted), the column
+//! of its key or dash (where a block scalar's lines go), and whether it is a
+//! sequence item (an encrypted comment element becomes a `#` line again).
+//! Per document it needs where the `sops` block is (to drop it) and where a
+//! new one goes.
+
+use std::ops::Range;
+
+use zeroize::Zeroizing;
+
+use crate::tree::Src;
+
+/// How a scalar was written.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum TokenStyle {
+    Plain,
+    SingleQuoted,
+    DoubleQuoted,
+    Literal,
+    Folded,
+}
+
+/// The position of one node or comment.
+#[derive(Clone, Debug)]
+pub enum SrcEntry {
+    /// A scalar value: the bytes to replace (from its tag or block indicator
+    /// to its end), how it was written, and its context.
+    Scalar {
+        range: Range<usize>,
+        style: TokenStyle,
+        flow: bool,
+        /// The column a block scalar's lines are indented from: the dash of a
+        /// sequence item (plus 2), or the mapping's key column (plus the
+        /// indent width), where a mapping that is a sequence item counts
+        /// from its dash, as go-yaml lays it out.
+        owner_column: usize,
+        /// Byte offset of the `-` when the scalar is a block sequence item.
+        dash: Option<usize>,
+    },
+    /// An alias (`*name`), whose expansion may need rewriting.
+    Alias { range: Range<usize> },
+    /// A comment: from `#` to the end of its text.
+    Comment { range: Range<usize> },
+}
+
+/// One document's position in the file.
+#[derive(Clone, Debug, Default)]
+pub struct DocumentLayout {
+    /// Where a new `sops` block is inserted: the end of the document's text.
+    pub insert_at: usize,
+    /// Column of the top-level keys.
+    pub top_column: usize,
+    /// The top-level mapping is a flow mapping or absent: the document is
+    /// written fresh instead of spliced.
+    pub not_spliceable: bool,
+    /// The lines of the top-level `sops` entry, when the document has one.
+    pub sops_range: Option<Range<usize>>,
+}
+
+/// The original bytes of a YAML file and where its nodes are.
+pub struct Layout {
+    pub(crate) source: Zeroizing<String>,
+    pub(crate) entries: Vec<SrcEntry>,
+    pub(crate) documents: Vec<DocumentLayout>,
+    /// `\r\n` when the file's first line break is one.
+    pub(crate) line_break: &'static str,
+}
+
+impl std::fmt::Debug for Layout {
+    /// The source may be plaintext: never print it.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(
+            f,
+            "Layout({} bytes, {} positions)",
+            self.source.len(),
+            self.entries.len()
+        )
+    }
+}
+
+impl Layout {
+    pub(crate) fn entry(&self, src: Src) -> Option<&SrcEntry> {
+        self.entries.get(src.get()?)
+    }
+
+    /// The original text of a scalar or alias (its whole token, including
+    /// quotes, tag or block header), for remembering how it was written.
+    pub fn token_text(&self, src: Src) -> Option<&str> {
+        match self.entry(src)? {
+            SrcEntry::Scalar { range, .. }
+            | SrcEntry::Alias { range, .. }
+            | SrcEntry::Comment { range } => self.source.get(range.clone()),
+        }
+    }
+
+    /// The original bytes.
+    pub fn source(&self) -> &str {
+        &self.source
+    }
+}

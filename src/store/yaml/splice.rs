@@ -1,0 +1,336 @@
+//! Writing a YAML tree back into the bytes it came from.
+//!
+//! Only what changed is rewritten: each changed leaf's token, each changed
+//! comment's text, the `sops` block (dropped, replaced or appended), and
+//! aliases whose expansion now differs from their anchor. Everything else -
+//! indentation, quoting of keys, blank lines, comments, key order - is copied
+//! through. The edits are collected first, then applied in one pass into a
+//! buffer sized for the result.
+//!
+//! When the tree holds something with no position (a node added after
+//! parsing), or a document cannot be spliced (a flow mapping at the top),
+//! the whole file is emitted fresh instead; splicing never guesses.
+
+use std::ops::Range;
+
+use super::emit::{self, ScalarContext};
+use super::layout::{Layout, SrcEntry, TokenStyle};
+use crate::cipher::looks_encrypted;
+use crate::error::Result;
+use crate::store::StoreOptions;
+use crate::tree::{Comment, MapItem, Node, Scalar, SeqItem, Tree, Value};
+
+struct Edit {
+    range: Range<usize>,
+    text: String,
+}
+
+/// Something in the tree that splicing cannot place.
+struct NeedsFresh;
+
+/// Write `tree` into its original layout; see the module docs.
+pub fn emit_spliced(
+    tree: &Tree,
+    layout: &Layout,
+    metadata: Option<&Node>,
+    options: &StoreOptions,
+) -> Result<Vec<u8>> {
+    match collect_edits(tree, layout, metadata, options) {
+        Ok(edits) => Ok(apply(layout, edits)),
+        Err(NeedsFresh) => emit::emit_fresh(tree, metadata, options),
+    }
+}
+
+fn collect_edits(
+    tree: &Tree,
+    layout: &Layout,
+    metadata: Option<&Node>,
+    options: &StoreOptions,
+) -> std::result::Result<Vec<Edit>, NeedsFresh> {
+    if tree.documents.len() != layout.documents.len()
+        || layout.documents.iter().any(|d| d.not_spliceable)
+    {
+        return Err(NeedsFresh);
+    }
+    let mut collector = Collector {
+        layout,
+        options,
+        edits: Vec::new(),
+    };
+    for (document, doc_layout) in tree.documents.iter().zip(&layout.documents) {
+        collector.map_items(&document.items)?;
+        let block = metadata.map(|meta| collector.metadata_block(meta, doc_layout.top_column));
+        match (&doc_layout.sops_range, block) {
+            (Some(range), block) => collector.edits.push(Edit {
+                range: range.clone(),
+                text: block.unwrap_or_default(),
+            }),
+            (None, Some(block)) => {
+                let at = doc_layout.insert_at;
+                let source = layout.source.as_bytes();
+                let mut text = String::new();
+                if at > 0 && source[at - 1] != b'\n' {
+                    text.push_str(layout.line_break);
+                }
+                text.push_str(&block);
+                collector.edits.push(Edit {
+                    range: at..at,
+                    text,
+                });
+            }
+            (None, None) => {}
+        }
+    }
+    let mut edits = collector.edits;
+    edits.sort_by_key(|e| (e.range.start, e.range.end));
+    if edits.windows(2).any(|w| w[0].range.end > w[1].range.start) {
+        return Err(NeedsFresh);
+    }
+    Ok(edits)
+}
+
+fn apply(layout: &Layout, edits: Vec<Edit>) -> Vec<u8> {
+    let source = layout.source.as_bytes();
+    let added: usize = edits.iter().map(|e| e.text.len()).sum();
+    let mut out = Vec::with_capacity(source.len() + added);
+    let mut at = 0;
+    for edit in edits {
+        out.extend_from_slice(&source[at..edit.range.start]);
+        out.extend_from_slice(edit.text.as_bytes());
+        at = edit.range.end;
+    }
+    out.extend_from_slice(&source[at..]);
+    out
+}
+
+struct Collector<'a> {
+    layout: &'a Layout,
+    options: &'a StoreOptions,
+    edits: Vec<Edit>,
+}
+
+impl Collector<'_> {
+    fn map_items(&mut self, items: &[MapItem]) -> std::result::Result<(), NeedsFresh> {
+        for item in items {
+            match item {
+                MapItem::Comment(comment) => self.comment(comment)?,
+                MapItem::Pair(pair) => self.node(&pair.value)?,
+            }
+        }
+        Ok(())
+    }
+
+    fn comment(&mut self, comment: &Comment) -> std::result::Result<(), NeedsFresh> {
+        if !comment.changed {
+            return Ok(());
+        }
+        let text = format!("#{}", String::from_utf8_lossy(comment.text.as_bytes()));
+        match self.layout.entry(comment.src) {
+            Some(SrcEntry::Comment { range }) => self.edits.push(Edit {
+                range: range.clone(),
+                text,
+            }),
+            // An encrypted comment that sops wrote as a sequence element
+            // (`- ENC[...,type:comment]`) becomes a comment line again.
+            Some(SrcEntry::Scalar {
+                range,
+                dash: Some(dash),
+                ..
+            }) => self.edits.push(Edit {
+                range: *dash..range.end,
+                text,
+            }),
+            _ => return Err(NeedsFresh),
+        }
+        Ok(())
+    }
+
+    fn node(&mut self, node: &Node) -> std::result::Result<(), NeedsFresh> {
+        if let Some(SrcEntry::Alias { range, .. }) = self.layout.entry(node.src) {
+            if any_changed(node) {
+                let text = flow_text(node);
+                self.edits.push(Edit {
+                    range: range.clone(),
+                    text,
+                });
+            }
+            return Ok(());
+        }
+        match &node.value {
+            Value::Map(items) => self.map_items(items),
+            Value::Seq(items) => {
+                for item in items {
+                    match item {
+                        SeqItem::Comment(comment) => self.comment(comment)?,
+                        SeqItem::Value(value) => self.node(value)?,
+                    }
+                }
+                Ok(())
+            }
+            Value::Scalar(scalar) => {
+                if !node.changed {
+                    return Ok(());
+                }
+                let Some(SrcEntry::Scalar {
+                    range,
+                    style,
+                    flow,
+                    owner_column,
+                    dash,
+                }) = self.layout.entry(node.src)
+                else {
+                    return Err(NeedsFresh);
+                };
+                let width = if dash.is_some() {
+                    2
+                } else {
+                    self.options.yaml_indent
+                };
+                let ctx = ScalarContext {
+                    flow: *flow,
+                    block_indent: owner_column + width,
+                    is_key: false,
+                };
+                let mut text = render_leaf(scalar, &ctx);
+                let original_ends_line =
+                    self.layout.source.as_bytes().get(range.end.wrapping_sub(1)) == Some(&b'\n')
+                        && matches!(style, TokenStyle::Literal | TokenStyle::Folded);
+                let rendered_ends_line = text.ends_with('\n');
+                if rendered_ends_line && !original_ends_line {
+                    text.pop();
+                } else if original_ends_line && !rendered_ends_line {
+                    text.push_str(self.layout.line_break);
+                }
+                if self.layout.line_break != "\n" && text.contains('\n') {
+                    text = text.replace('\n', self.layout.line_break);
+                }
+                self.edits.push(Edit {
+                    range: range.clone(),
+                    text,
+                });
+                Ok(())
+            }
+        }
+    }
+
+    /// `sops:` and the metadata mapping, at the document's top-level column.
+    fn metadata_block(&self, metadata: &Node, top_column: usize) -> String {
+        let mut text = " ".repeat(top_column);
+        text.push_str("sops:");
+        text.push_str(&emit::emit_block_value(metadata, top_column, self.options));
+        if !text.ends_with('\n') {
+            text.push('\n');
+        }
+        if self.layout.line_break != "\n" {
+            text = text.replace('\n', self.layout.line_break);
+        }
+        text
+    }
+}
+
+/// A leaf's text: envelopes as plain scalars (quoted inside flow
+/// collections, where `[`, `]` and `,` are syntax), other values as go-yaml
+/// writes them.
+fn render_leaf(scalar: &Scalar, ctx: &ScalarContext) -> String {
+    if let Scalar::Str(bytes) = scalar {
+        if let Some(text) = bytes.as_str().filter(|t| is_envelope_text(t)) {
+            return if ctx.flow {
+                format!("\"{text}\"")
+            } else {
+                text.to_owned()
+            };
+        }
+    }
+    emit::render_scalar(scalar, ctx)
+}
+
+/// An `ENC[...]` envelope: safe to write as a plain scalar in block context
+/// because it has no spaces, quotes or `#`.
+fn is_envelope_text(text: &str) -> bool {
+    looks_encrypted(text)
+        && text.ends_with(']')
+        && text.contains(",type:")
+        && !text
+            .bytes()
+            .any(|b| b.is_ascii_whitespace() || matches!(b, b'"' | b'\'' | b'#' | b'\\'))
+}
+
+/// An expanded alias written on one line in flow style, which fits in any
+/// context without re-indenting. Comments inside it cannot be kept.
+fn flow_text(node: &Node) -> String {
+    let mut out = String::new();
+    write_flow(node, &mut out);
+    out
+}
+
+fn write_flow(node: &Node, out: &mut String) {
+    let ctx = ScalarContext {
+        flow: true,
+        block_indent: 0,
+        is_key: false,
+    };
+    match &node.value {
+        Value::Scalar(scalar) => out.push_str(&render_leaf(scalar, &ctx)),
+        Value::Map(items) => {
+            out.push('{');
+            let mut first = true;
+            for item in items {
+                if let MapItem::Pair(pair) = item {
+                    if !first {
+                        out.push_str(", ");
+                    }
+                    first = false;
+                    out.push_str(&emit::render_key(&pair.key));
+                    out.push_str(": ");
+                    write_flow(&pair.value, out);
+                }
+            }
+            out.push('}');
+        }
+        Value::Seq(items) => {
+            out.push('[');
+            let mut first = true;
+            for item in items {
+                if let SeqItem::Value(value) = item {
+                    if !first {
+                        out.push_str(", ");
+                    }
+                    first = false;
+                    write_flow(value, out);
+                }
+            }
+            out.push(']');
+        }
+    }
+}
+
+fn any_changed(node: &Node) -> bool {
+    let mut stack = vec![node];
+    while let Some(node) = stack.pop() {
+        if node.changed {
+            return true;
+        }
+        match &node.value {
+            Value::Map(items) => {
+                for item in items {
+                    match item {
+                        MapItem::Pair(pair) => stack.push(&pair.value),
+                        MapItem::Comment(c) if c.changed => return true,
+                        MapItem::Comment(_) => {}
+                    }
+                }
+            }
+            Value::Seq(items) => {
+                for item in items {
+                    match item {
+                        SeqItem::Value(value) => stack.push(value),
+                        SeqItem::Comment(c) if c.changed => return true,
+                        SeqItem::Comment(_) => {}
+                    }
+                }
+            }
+            Value::Scalar(_) => {}
+        }
+    }
+    false
+}

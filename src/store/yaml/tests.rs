@@ -1,0 +1,221 @@
+//! Round trips through parse, walk and splice with a fixed data key.
+use super::*;
+use crate::cipher::{CipherKind, ValueCipher};
+use crate::metadata::{EmptyList, Metadata};
+use crate::ops::take_metadata;
+use crate::secret::DataKey;
+use crate::walk::{self, Selection};
+
+fn key() -> DataKey {
+    DataKey::from_slice(&[7u8; 32]).unwrap()
+}
+
+fn sample_metadata() -> Node {
+    Metadata {
+        key_groups: vec![vec![crate::keys::MasterKey::Age(
+            crate::keys::age::AgeKey {
+                recipient: "age1test".into(),
+                enc: "-----BEGIN AGE ENCRYPTED FILE-----\nAAAA\n-----END AGE ENCRYPTED FILE-----\n"
+                    .into(),
+            },
+        )]],
+        shamir_threshold: 0,
+        last_modified: "2025-01-01T00:00:00Z".into(),
+        mac: "ENC[AES256_GCM,data:AA==,iv:AA==,tag:AA==,type:str]".into(),
+        rule: Some(("unencrypted_suffix".into(), "_unencrypted".into())),
+        mac_only_encrypted: false,
+        version: "3.11.0".into(),
+        unknown: Vec::new(),
+    }
+    .to_node(EmptyList::Brackets)
+}
+
+/// Encrypt `plain` with our splicing writer, decrypt the result the same
+/// way, and return (encrypted text, decrypted text).
+fn round_trip(plain: &str, kind: CipherKind) -> (String, String) {
+    let options = StoreOptions::default();
+    let cipher = ValueCipher::new(&key());
+    let (mut tree, layout) = parse(plain.as_bytes()).expect("plaintext parses");
+    let mac = walk::encrypt_tree(&mut tree, &Selection::default(), &cipher, kind).unwrap();
+    let encrypted = emit_spliced(&tree, &layout, Some(&sample_metadata()), &options).unwrap();
+    let encrypted = String::from_utf8(encrypted).unwrap();
+    let (mut tree, layout) = parse(encrypted.as_bytes()).expect("our output parses");
+    take_metadata(&mut tree).expect("metadata is there");
+    let (mac_back, warnings) =
+        walk::decrypt_tree(&mut tree, &Selection::default(), &cipher).unwrap();
+    assert_eq!(mac, mac_back);
+    assert!(
+        warnings.is_empty(),
+        "comments that did not decrypt: {warnings:?}"
+    );
+    let decrypted =
+        String::from_utf8(emit_spliced(&tree, &layout, None, &options).unwrap()).unwrap();
+    (encrypted, decrypted)
+}
+
+fn assert_round_trip(plain: &str) {
+    for kind in [CipherKind::Aes256Gcm, CipherKind::XChaCha20Poly1305] {
+        let (encrypted, decrypted) = round_trip(plain, kind);
+        assert_eq!(
+            decrypted, plain,
+            "round trip changed the file; encrypted form:\n{encrypted}"
+        );
+    }
+}
+
+#[test]
+fn keeps_layout_comments_and_quoting() {
+    assert_round_trip(
+        "# head comment\n\nservice:\n  name: billing   # trailing\n  port: 8443\n  ratio: 0.5\n\n  # before tags\n  tags:\n    - a\n    - b # after b\n  nested: {k: v, list: [x, y]}\nempty: \"\"\nnothing: null\npublic_unencrypted: open\n",
+    );
+}
+
+#[test]
+fn keeps_multiple_documents_and_markers() {
+    assert_round_trip("---\na: 1\n---\n# doc2\nb: two\n...\n---\nc: [x]\n");
+}
+
+#[test]
+fn keeps_block_scalars() {
+    assert_round_trip(
+        "cert: |\n  line one\n  line two\nkeep: |+\n  text\n\nstrip: |-\n  no newline\nlast: x\n",
+    );
+}
+
+#[test]
+fn keeps_crlf_line_endings() {
+    assert_round_trip("a: 1\r\nb:\r\n  c: two\r\n");
+}
+
+#[test]
+fn encrypts_values_in_place() {
+    let (encrypted, _) = round_trip("a: 1\nb:\n  - x\n  - {k: v}\n", CipherKind::Aes256Gcm);
+    let lines: Vec<&str> = encrypted.lines().collect();
+    assert!(
+        lines[0].starts_with("a: ENC[AES256_GCM,data:"),
+        "{encrypted}"
+    );
+    assert!(lines[0].ends_with(",type:int]"));
+    assert_eq!(lines[1], "b:");
+    assert!(lines[2].starts_with("  - ENC[AES256_GCM,"));
+    assert!(
+        lines[3].starts_with("  - {k: \"ENC[AES256_GCM,"),
+        "flow values are quoted: {}",
+        lines[3]
+    );
+    assert_eq!(lines[4], "sops:");
+}
+
+#[test]
+fn aliases_are_expanded_when_their_values_change() {
+    let (encrypted, decrypted) = round_trip(
+        "base: &b\n  user: u\nprod:\n  <<: *b\n  host: h\nscalar: &s v\ncopy: *s\n",
+        CipherKind::Aes256Gcm,
+    );
+    assert!(!encrypted.contains("*b"), "{encrypted}");
+    assert!(!encrypted.contains("*s"), "{encrypted}");
+    assert!(decrypted.contains("<<: {user: u}"), "{decrypted}");
+    assert!(decrypted.contains("copy: v"), "{decrypted}");
+}
+
+#[test]
+fn comment_containers_follow_indentation() {
+    let plain = "a:\n  b: 1\n  # foot of a\n# top\nc:\n  # head of d\n  d: 2\nl:\n  - x # on x\n  # before y\n  - y\n";
+    let (mut tree, _) = parse(plain.as_bytes()).unwrap();
+    // Encrypting with the path of each comment's container must let the
+    // walk decrypt it with that same path first.
+    let cipher = ValueCipher::new(&key());
+    walk::encrypt_tree(
+        &mut tree,
+        &Selection::default(),
+        &cipher,
+        CipherKind::Aes256Gcm,
+    )
+    .unwrap();
+    let items = &tree.documents[0].items;
+    let map_comments = |node: &Node| match &node.value {
+        crate::tree::Value::Map(items) => items
+            .iter()
+            .filter(|i| matches!(i, crate::tree::MapItem::Comment(_)))
+            .count(),
+        crate::tree::Value::Seq(items) => items
+            .iter()
+            .filter(|i| matches!(i, crate::tree::SeqItem::Comment(_)))
+            .count(),
+        _ => 0,
+    };
+    let top_comments = items
+        .iter()
+        .filter(|i| matches!(i, crate::tree::MapItem::Comment(_)))
+        .count();
+    assert_eq!(top_comments, 1, "only '# top' is at the top level");
+    assert_eq!(map_comments(tree.documents[0].get("a").unwrap()), 1);
+    assert_eq!(map_comments(tree.documents[0].get("c").unwrap()), 1);
+    assert_eq!(map_comments(tree.documents[0].get("l").unwrap()), 2);
+}
+
+#[test]
+fn rejects_bad_yaml_with_sops_exit_codes() {
+    for (text, code) in [
+        ("", 92),
+        ("\n\n", 92),
+        ("# only a comment\n", 2),
+        ("- a\n- b\n", 2),
+        ("just a string\n", 2),
+        ("a: 1\na: 2\n", 2),
+        ("a: [1, 2\n", 2),
+        ("a: *nope\n", 2),
+        ("a: \"unterminated\n", 2),
+    ] {
+        let err = parse(text.as_bytes())
+            .err()
+            .unwrap_or_else(|| panic!("{text:?} parsed"));
+        assert_eq!(err.exit_code(), code, "{text:?}: {err}");
+    }
+    let err = parse(b"a: \xff\n").unwrap_err();
+    assert_eq!(err.exit_code(), 2);
+}
+
+#[test]
+fn alias_bombs_are_stopped() {
+    let mut text = String::from("a0: &a0 [x, x, x, x, x, x, x, x, x, x]\n");
+    for i in 1..10 {
+        let prev = format!("*a{}", i - 1);
+        text.push_str(&format!(
+            "a{i}: &a{i} [{}]\n",
+            vec![prev.as_str(); 10].join(", ")
+        ));
+    }
+    let err = parse(text.as_bytes()).err().expect("the bomb is refused");
+    assert_eq!(err.exit_code(), 2);
+    assert!(err.to_string().contains("alias"), "{err}");
+}
+
+#[test]
+fn deep_nesting_is_an_error_not_a_crash() {
+    let deep = "[".repeat(100_000);
+    assert_eq!(
+        parse(format!("a: {deep}").as_bytes())
+            .unwrap_err()
+            .exit_code(),
+        2
+    );
+    let mut block = String::new();
+    for i in 0..100_000 {
+        block.push_str(&" ".repeat(i.min(5000)));
+        block.push_str("k:\n");
+    }
+    assert!(parse(block.as_bytes()).is_err());
+}
+
+#[test]
+fn sops_block_is_found_and_removed() {
+    let text = "a: 1\nsops:\n    age: []\n    lastmodified: \"2025-01-01T00:00:00Z\"\n    version: 3.11.0\n";
+    let (mut tree, layout) = parse(text.as_bytes()).unwrap();
+    assert_eq!(layout.documents[0].sops_range, Some(5..text.len()));
+    tree.documents[0]
+        .items
+        .retain(|i| !matches!(i, crate::tree::MapItem::Pair(p) if p.key.name == "sops"));
+    let out = emit_spliced(&tree, &layout, None, &StoreOptions::default()).unwrap();
+    assert_eq!(out, b"a: 1\n");
+}
