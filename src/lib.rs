@@ -10,6 +10,7 @@ pub mod metadata;
 pub mod ops;
 pub mod secret;
 pub mod store;
+pub mod style;
 pub mod timestamp;
 pub mod tree;
 pub mod treepath;

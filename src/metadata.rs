@@ -43,6 +43,9 @@ pub struct Metadata {
     pub rule: Option<(String, String)>,
     pub mac_only_encrypted: bool,
     pub version: String,
+    /// Our style memory envelope (`rs_layout`, see `style`), when any value
+    /// was written in a non-default way.
+    pub style_memory: Option<String>,
     /// Fields we do not know, kept so a rewrite does not lose them.
     pub unknown: Vec<(String, Node)>,
 }
@@ -58,6 +61,7 @@ impl PartialEq for Metadata {
             && self.rule == other.rule
             && self.mac_only_encrypted == other.mac_only_encrypted
             && self.version == other.version
+            && self.style_memory == other.style_memory
             && self.unknown.len() == other.unknown.len()
     }
 }
@@ -112,6 +116,7 @@ impl Metadata {
             rule: None,
             mac_only_encrypted: false,
             version: String::new(),
+            style_memory: None,
             unknown: Vec::new(),
         };
         let mut flat_group: KeyGroup = Vec::new();
@@ -135,6 +140,9 @@ impl Metadata {
                     version_seen = true;
                 }
                 "mac_only_encrypted" => meta.mac_only_encrypted = read_bool(value, field)?,
+                crate::style::FIELD => {
+                    meta.style_memory = read_string(value, field)?.filter(|t| !t.is_empty())
+                }
                 f if SelectionRule::FIELDS.contains(&f) => {
                     if let Some(text) = read_string(value, field)?.filter(|t| !t.is_empty()) {
                         if let Some((existing, _)) = &meta.rule {
@@ -213,6 +221,9 @@ impl Metadata {
             ));
         }
         items.push(field("version", string(&self.version)));
+        if let Some(sealed) = &self.style_memory {
+            items.push(field(crate::style::FIELD, string(sealed)));
+        }
         for (name, value) in &self.unknown {
             items.push(field(name, value.clone()));
         }

@@ -18,6 +18,7 @@ use crate::keys::group::{DecryptionOrder, unwrap_groups, wrap_groups};
 use crate::metadata::{EmptyList, KeyGroup, Metadata, WRITE_VERSION};
 use crate::secret::DataKey;
 use crate::store::{self, Format, Parsed, StoreOptions};
+use crate::style::{self, StyleMemory};
 use crate::timestamp::Timestamp;
 use crate::tree::{MapItem, Node, Scalar, Tree, Value, ValueType};
 use crate::treepath::{self, Step};
@@ -63,7 +64,14 @@ pub fn encrypt(input: &[u8], request: EncryptRequest, services: &KeyServices) ->
         encrypt_everything: false,
     };
     let cipher = ValueCipher::new(&data_key);
+    let same_format = layout.format() == request.output_format;
+    let styled = if same_format {
+        layout.styled_tokens(&tree, &request.store_options)
+    } else {
+        Default::default()
+    };
     let mac = walk::encrypt_tree(&mut tree, &selection, &cipher, request.cipher)?;
+    let style_memory = StyleMemory::bind(&tree, styled).seal(&cipher, request.cipher);
     let last_modified = Timestamp::now_utc_seconds().to_rfc3339();
     let mac_envelope = cipher
         .encrypt(
@@ -85,10 +93,10 @@ pub fn encrypt(input: &[u8], request: EncryptRequest, services: &KeyServices) ->
         rule: metadata_rule,
         mac_only_encrypted: request.mac_only_encrypted,
         version: WRITE_VERSION.to_owned(),
+        style_memory,
         unknown: Vec::new(),
     };
     let meta_node = metadata.to_node(empty_list_style(request.output_format));
-    let same_format = layout.format() == request.output_format;
     store::emit(
         request.output_format,
         &tree,
@@ -142,9 +150,18 @@ pub fn open(
     )?;
     let cipher = ValueCipher::new(&data_key);
     let selection = metadata.selection()?;
+    let tags = metadata
+        .style_memory
+        .as_ref()
+        .map(|_| style::tags_by_src(&parsed.tree));
     let (mac, warnings) = walk::decrypt_tree(&mut parsed.tree, &selection, &cipher)?;
     if !ignore_mac {
         verify_mac(&metadata, &cipher, &mac)?;
+    }
+    if let (Some(sealed), Some(tags)) = (&metadata.style_memory, tags) {
+        parsed
+            .layout
+            .set_overrides(StyleMemory::open(sealed, &cipher).texts_by_src(&tags));
     }
     Ok(Opened {
         parsed,

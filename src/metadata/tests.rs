@@ -22,6 +22,7 @@ fn sample(groups: Vec<KeyGroup>) -> Metadata {
         rule: Some(("unencrypted_suffix".into(), "_unencrypted".into())),
         mac_only_encrypted: false,
         version: WRITE_VERSION.into(),
+        style_memory: None,
         unknown: Vec::new(),
     }
 }

@@ -11,10 +11,11 @@
 pub mod json;
 pub mod yaml;
 
+use std::collections::HashMap;
 use std::path::Path;
 
 use crate::error::Result;
-use crate::tree::{Node, Tree};
+use crate::tree::{Node, Src, Tree};
 
 /// A file format.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
@@ -105,6 +106,24 @@ impl Layout {
         match self {
             Layout::Yaml(_) => Format::Yaml,
             Layout::Json(_) => Format::Json,
+        }
+    }
+
+    /// The original texts of leaves that the default rendering would spell
+    /// differently (what style memory keeps).
+    pub fn styled_tokens(&self, tree: &Tree, options: &StoreOptions) -> HashMap<Src, String> {
+        match self {
+            Layout::Yaml(layout) => yaml::styled_tokens(tree, layout, options),
+            Layout::Json(_) => HashMap::new(),
+        }
+    }
+
+    /// Write these texts for the values at these positions (restored style
+    /// memory).
+    pub fn set_overrides(&mut self, overrides: HashMap<Src, String>) {
+        match self {
+            Layout::Yaml(layout) => layout.set_overrides(overrides),
+            Layout::Json(_) => {}
         }
     }
 }

@@ -8,6 +8,7 @@
 //! Per document it needs where the `sops` block is (to drop it) and where a
 //! new one goes.
 
+use std::collections::HashMap;
 use std::ops::Range;
 
 use zeroize::Zeroizing;
@@ -68,6 +69,9 @@ pub struct Layout {
     pub(crate) documents: Vec<DocumentLayout>,
     /// `\r\n` when the file's first line break is one.
     pub(crate) line_break: &'static str,
+    /// Remembered original texts of values, used instead of the default
+    /// rendering when they still spell the same value (see `style`).
+    pub(crate) overrides: HashMap<Src, String>,
 }
 
 impl std::fmt::Debug for Layout {
@@ -100,5 +104,10 @@ impl Layout {
     /// The original bytes.
     pub fn source(&self) -> &str {
         &self.source
+    }
+
+    /// Use these texts for the values at these positions when writing.
+    pub fn set_overrides(&mut self, overrides: HashMap<Src, String>) {
+        self.overrides = overrides;
     }
 }

@@ -13,7 +13,7 @@ mod splice;
 
 pub use layout::Layout;
 pub use parse::parse;
-pub use splice::emit_spliced;
+pub use splice::{emit_spliced, styled_tokens};
 
 use crate::error::Result;
 use crate::store::StoreOptions;

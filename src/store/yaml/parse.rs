@@ -684,6 +684,7 @@ impl<'s> Builder<'s> {
             entries: self.entries,
             documents: self.layouts,
             line_break,
+            overrides: Default::default(),
         };
         Ok((
             Tree {

@@ -11,6 +11,7 @@
 //! parsing), or a document cannot be spliced (a flow mapping at the top),
 //! the whole file is emitted fresh instead; splicing never guesses.
 
+use std::collections::HashMap;
 use std::ops::Range;
 
 use super::emit::{self, ScalarContext};
@@ -18,7 +19,7 @@ use super::layout::{Layout, SrcEntry, TokenStyle};
 use crate::cipher::looks_encrypted;
 use crate::error::Result;
 use crate::store::StoreOptions;
-use crate::tree::{Comment, MapItem, Node, Scalar, SeqItem, Tree, Value};
+use crate::tree::{Comment, MapItem, Node, Scalar, SeqItem, Src, Tree, Value};
 
 struct Edit {
     range: Range<usize>,
@@ -171,39 +172,17 @@ impl Collector<'_> {
                 if !node.changed {
                     return Ok(());
                 }
-                let Some(SrcEntry::Scalar {
-                    range,
-                    style,
-                    flow,
-                    owner_column,
-                    dash,
-                }) = self.layout.entry(node.src)
-                else {
+                let Some(SrcEntry::Scalar { range, .. }) = self.layout.entry(node.src) else {
                     return Err(NeedsFresh);
                 };
-                let width = if dash.is_some() {
-                    2
-                } else {
-                    self.options.yaml_indent
+                let text = match self.layout.overrides.get(&node.src) {
+                    Some(original) if spells(original, scalar) => {
+                        fit_to_range(self.layout, node.src, original.clone())
+                            .expect("entry checked above")
+                    }
+                    _ => rendered_text(self.layout, node.src, scalar, self.options)
+                        .expect("entry checked above"),
                 };
-                let ctx = ScalarContext {
-                    flow: *flow,
-                    block_indent: owner_column + width,
-                    is_key: false,
-                };
-                let mut text = render_leaf(scalar, &ctx);
-                let original_ends_line =
-                    self.layout.source.as_bytes().get(range.end.wrapping_sub(1)) == Some(&b'\n')
-                        && matches!(style, TokenStyle::Literal | TokenStyle::Folded);
-                let rendered_ends_line = text.ends_with('\n');
-                if rendered_ends_line && !original_ends_line {
-                    text.pop();
-                } else if original_ends_line && !rendered_ends_line {
-                    text.push_str(self.layout.line_break);
-                }
-                if self.layout.line_break != "\n" && text.contains('\n') {
-                    text = text.replace('\n', self.layout.line_break);
-                }
                 self.edits.push(Edit {
                     range: range.clone(),
                     text,
@@ -225,6 +204,112 @@ impl Collector<'_> {
             text = text.replace('\n', self.layout.line_break);
         }
         text
+    }
+}
+
+/// The text a changed leaf is written as by default, fitted to the bytes it
+/// replaces; `None` when the position is not a scalar's.
+pub(crate) fn rendered_text(
+    layout: &Layout,
+    src: Src,
+    scalar: &Scalar,
+    options: &StoreOptions,
+) -> Option<String> {
+    let Some(SrcEntry::Scalar {
+        flow,
+        owner_column,
+        dash,
+        ..
+    }) = layout.entry(src)
+    else {
+        return None;
+    };
+    let width = if dash.is_some() {
+        2
+    } else {
+        options.yaml_indent
+    };
+    let ctx = ScalarContext {
+        flow: *flow,
+        block_indent: owner_column + width,
+        is_key: false,
+    };
+    fit_to_range(layout, src, render_leaf(scalar, &ctx))
+}
+
+/// Adjust a value's text to the bytes it replaces: a block scalar's text
+/// ends with a line break, which the token it replaces may or may not
+/// include; and the file's own line breaks are used.
+fn fit_to_range(layout: &Layout, src: Src, mut text: String) -> Option<String> {
+    let Some(SrcEntry::Scalar { range, style, .. }) = layout.entry(src) else {
+        return None;
+    };
+    let original_ends_line = layout.source.as_bytes().get(range.end.wrapping_sub(1))
+        == Some(&b'\n')
+        && matches!(style, TokenStyle::Literal | TokenStyle::Folded);
+    let rendered_ends_line = text.ends_with('\n');
+    if rendered_ends_line && !original_ends_line {
+        text.pop();
+        if text.ends_with('\r') {
+            text.pop();
+        }
+    } else if original_ends_line && !rendered_ends_line {
+        text.push('\n');
+    }
+    if layout.line_break != "\n" && text.contains('\n') {
+        text = text.replace("\r\n", "\n").replace('\n', layout.line_break);
+    }
+    Some(text)
+}
+
+/// The original texts of leaves whose default rendering would differ, by
+/// position: what style memory must remember for `decrypt(encrypt(x))` to
+/// give `x` back.
+pub fn styled_tokens(tree: &Tree, layout: &Layout, options: &StoreOptions) -> HashMap<Src, String> {
+    let mut styled = HashMap::new();
+    let mut stack: Vec<&Node> = Vec::new();
+    for document in &tree.documents {
+        stack.extend(document.items.iter().filter_map(|i| match i {
+            MapItem::Pair(p) => Some(&p.value),
+            MapItem::Comment(_) => None,
+        }));
+    }
+    while let Some(node) = stack.pop() {
+        match &node.value {
+            Value::Scalar(scalar) => {
+                let Some(SrcEntry::Scalar { range, .. }) = layout.entry(node.src) else {
+                    continue;
+                };
+                let original = &layout.source[range.clone()];
+                if rendered_text(layout, node.src, scalar, options).as_deref() != Some(original) {
+                    styled.insert(node.src, original.to_owned());
+                }
+            }
+            Value::Map(items) => stack.extend(items.iter().filter_map(|i| match i {
+                MapItem::Pair(p) => Some(&p.value),
+                MapItem::Comment(_) => None,
+            })),
+            Value::Seq(items) => stack.extend(items.iter().filter_map(|i| match i {
+                SeqItem::Value(v) => Some(v),
+                SeqItem::Comment(_) => None,
+            })),
+        }
+    }
+    styled
+}
+
+/// Does this YAML text, as a mapping value, read back as exactly `scalar`?
+fn spells(text: &str, scalar: &Scalar) -> bool {
+    let document = format!("x: {text}{}", if text.ends_with('\n') { "" } else { "\n" });
+    let Ok((tree, _)) = super::parse::parse(document.as_bytes()) else {
+        return false;
+    };
+    match tree.documents.first().and_then(|d| d.get("x")) {
+        Some(Node {
+            value: Value::Scalar(parsed),
+            ..
+        }) => crate::style::same_value(parsed, scalar),
+        _ => false,
     }
 }
 

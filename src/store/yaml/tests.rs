@@ -4,6 +4,7 @@ use crate::cipher::{CipherKind, ValueCipher};
 use crate::metadata::{EmptyList, Metadata};
 use crate::ops::take_metadata;
 use crate::secret::DataKey;
+use crate::style::StyleMemory;
 use crate::walk::{self, Selection};
 
 fn key() -> DataKey {
@@ -25,22 +26,26 @@ fn sample_metadata() -> Node {
         rule: Some(("unencrypted_suffix".into(), "_unencrypted".into())),
         mac_only_encrypted: false,
         version: "3.11.0".into(),
+        style_memory: None,
         unknown: Vec::new(),
     }
     .to_node(EmptyList::Brackets)
 }
 
-/// Encrypt `plain` with our splicing writer, decrypt the result the same
-/// way, and return (encrypted text, decrypted text).
+/// Encrypt `plain` with our splicing writer and style memory, decrypt the
+/// result the same way, and return (encrypted text, decrypted text).
 fn round_trip(plain: &str, kind: CipherKind) -> (String, String) {
     let options = StoreOptions::default();
     let cipher = ValueCipher::new(&key());
     let (mut tree, layout) = parse(plain.as_bytes()).expect("plaintext parses");
+    let styled = styled_tokens(&tree, &layout, &options);
     let mac = walk::encrypt_tree(&mut tree, &Selection::default(), &cipher, kind).unwrap();
+    let sealed = StyleMemory::bind(&tree, styled).seal(&cipher, kind);
     let encrypted = emit_spliced(&tree, &layout, Some(&sample_metadata()), &options).unwrap();
     let encrypted = String::from_utf8(encrypted).unwrap();
-    let (mut tree, layout) = parse(encrypted.as_bytes()).expect("our output parses");
+    let (mut tree, mut layout) = parse(encrypted.as_bytes()).expect("our output parses");
     take_metadata(&mut tree).expect("metadata is there");
+    let tags = crate::style::tags_by_src(&tree);
     let (mac_back, warnings) =
         walk::decrypt_tree(&mut tree, &Selection::default(), &cipher).unwrap();
     assert_eq!(mac, mac_back);
@@ -48,6 +53,9 @@ fn round_trip(plain: &str, kind: CipherKind) -> (String, String) {
         warnings.is_empty(),
         "comments that did not decrypt: {warnings:?}"
     );
+    if let Some(sealed) = sealed {
+        layout.set_overrides(StyleMemory::open(&sealed, &cipher).texts_by_src(&tags));
+    }
     let decrypted =
         String::from_utf8(emit_spliced(&tree, &layout, None, &options).unwrap()).unwrap();
     (encrypted, decrypted)
@@ -79,6 +87,13 @@ fn keeps_multiple_documents_and_markers() {
 fn keeps_block_scalars() {
     assert_round_trip(
         "cert: |\n  line one\n  line two\nkeep: |+\n  text\n\nstrip: |-\n  no newline\nlast: x\n",
+    );
+}
+
+#[test]
+fn keeps_odd_scalars() {
+    assert_round_trip(
+        "q1: 'single'\nq2: \"double\"\nyes: yes\nhex: 0x1F\noct: 0777\nflt: 1.0\nexp: 1e3\ndate: 2024-01-01\ninf_value: .Inf\ntagged: !!str 123\nbin: !!binary aGVsbG8=\nfolded: >\n  a\n  b\nplainmulti: first\n  second\nuni: \"caf\\u00e9 \\U0001F680\"\nbig: 18446744073709551615\nneg: -0\nplus: +12\ntilde: ~\nempty:\n",
     );
 }
 
