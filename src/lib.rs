@@ -2,6 +2,7 @@
 #![forbid(unsafe_code)]
 
 pub mod cipher;
+pub mod config;
 pub mod env;
 pub mod error;
 pub mod gofmt;

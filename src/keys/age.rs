@@ -35,3 +35,19 @@ impl AgeIdentities {
         Vec::new()
     }
 }
+impl AgeKey {
+    pub fn new(recipient: &str) -> Result<AgeKey, KeyFailure> {
+        let r = recipient.trim();
+        if r.starts_with("age1") || r.starts_with("ssh-") {
+            Ok(AgeKey {
+                recipient: r.to_owned(),
+                enc: String::new(),
+            })
+        } else {
+            Err(KeyFailure::new(
+                FailureKind::InvalidKey,
+                format!("{r:?} is not an age recipient"),
+            ))
+        }
+    }
+}
