@@ -2,9 +2,11 @@
 #![forbid(unsafe_code)]
 
 pub mod cipher;
+pub mod cli;
 pub mod config;
 pub mod env;
 pub mod error;
+pub mod fsio;
 pub mod gofmt;
 pub mod keys;
 pub mod metadata;

@@ -1,0 +1,284 @@
+//! The command line, defined once.
+//!
+//! sops has two grammars and scripts use both: subcommands
+//! (`sops encrypt -i f.yaml`) and the older global flags (`sops -e -i
+//! f.yaml`, `sops -d f.yaml`). Both are parsed by this one clap definition:
+//! the legacy flags live on the top-level command next to the subcommands,
+//! and `cli::run` turns a legacy invocation into the subcommand it means.
+//! Flags shared by several commands are grouped in structs and flattened in,
+//! so each is defined (and documented, and completed) in one place.
+
+use std::path::PathBuf;
+
+use clap::{Args, Parser, Subcommand};
+
+const TOP_EXAMPLES: &str = "\
+Examples:
+  sops-rs encrypt --age age1... secrets.yaml > secrets.enc.yaml
+  sops-rs encrypt -i secrets.yaml           # keys from .sops-rs.yaml or .sops.yaml
+  sops-rs decrypt secrets.enc.yaml
+  sops-rs decrypt --extract '[\"db\"][\"password\"]' secrets.enc.yaml
+  sops-rs -d secrets.enc.yaml               # the sops 2.x/3.x legacy form also works
+
+Identities for decryption come from SOPS_AGE_KEY_FILE, SOPS_AGE_KEY, SOPS_AGE_KEY_CMD,
+SOPS_AGE_SSH_PRIVATE_KEY_FILE and ~/.config/sops/age/keys.txt, as with sops.";
+
+const ENCRYPT_EXAMPLES: &str = "\
+Examples:
+  sops-rs encrypt --age age1... config.yaml > config.enc.yaml
+  sops-rs encrypt -i config.yaml                       # in place, keys from the creation rules
+  sops-rs encrypt --encrypted-regex '^(data|stringData)$' secret.yaml
+  cat .env | sops-rs encrypt --filename-override app.env > app.enc.env
+  sops-rs encrypt --cipher aes256_gcm config.yaml      # for files that sops itself must read";
+
+const DECRYPT_EXAMPLES: &str = "\
+Examples:
+  sops-rs decrypt config.enc.yaml
+  sops-rs decrypt --extract '[\"database\"][\"password\"]' config.enc.yaml
+  sops-rs decrypt --output-type json config.enc.yaml
+  sops-rs decrypt --output config.yaml config.enc.yaml   # written 0600, atomically
+  SOPS_AGE_KEY_FILE=key.txt sops-rs decrypt --filename-override x.yaml < x.yaml";
+
+/// Encrypt the values of YAML and JSON files with age, and decrypt them;
+/// reads and writes the sops 3.x format.
+#[derive(Parser, Debug)]
+#[command(name = "sops-rs", version, about, after_help = TOP_EXAMPLES, disable_version_flag = true)]
+#[command(
+    args_conflicts_with_subcommands = false,
+    subcommand_precedence_over_arg = true
+)]
+pub struct Cli {
+    #[command(subcommand)]
+    pub command: Option<Command>,
+
+    /// Print the version (as `sops 3.11.0 (sops-rs X.Y.Z)`, which tools that parse sops's version accept).
+    #[arg(short = 'v', long = "version", global = true)]
+    pub version: bool,
+
+    /// Config file to use instead of the discovered .sops-rs.yaml or .sops.yaml.
+    #[arg(long, global = true, env = "SOPS_CONFIG", value_name = "PATH")]
+    pub config: Option<PathBuf>,
+
+    /// Accepted for sops compatibility; there is no update check.
+    #[arg(long, global = true, hide = true)]
+    pub disable_version_check: bool,
+
+    /// Accepted for sops compatibility.
+    #[arg(long, global = true, hide = true)]
+    pub check_for_updates: bool,
+
+    /// Accepted for sops compatibility.
+    #[arg(long, global = true, hide = true)]
+    pub verbose: bool,
+
+    /// Legacy form: encrypt FILE (same as `encrypt`).
+    #[arg(short = 'e', long = "encrypt", help_heading = "Legacy sops flags")]
+    pub legacy_encrypt: bool,
+
+    /// Legacy form: decrypt FILE (same as `decrypt`).
+    #[arg(short = 'd', long = "decrypt", help_heading = "Legacy sops flags")]
+    pub legacy_decrypt: bool,
+
+    /// Legacy form: only for YAML and JSON output, the indentation width.
+    #[arg(long, value_name = "N", help_heading = "Legacy sops flags")]
+    pub indent: Option<i64>,
+
+    /// Legacy form: include only `sops` metadata-encrypted values in the MAC.
+    #[arg(long, help_heading = "Legacy sops flags")]
+    pub mac_only_encrypted: bool,
+
+    /// Legacy form: leave comments matching this regex, and the value after them, unencrypted.
+    #[arg(long, value_name = "REGEX", help_heading = "Legacy sops flags")]
+    pub unencrypted_comment_regex: Option<String>,
+
+    /// Legacy form: encrypt only values after comments matching this regex.
+    #[arg(long, value_name = "REGEX", help_heading = "Legacy sops flags")]
+    pub encrypted_comment_regex: Option<String>,
+
+    #[command(flatten)]
+    pub legacy_output: OutputArgs,
+    #[command(flatten)]
+    pub legacy_types: TypeArgs,
+    #[command(flatten)]
+    pub legacy_keys: KeyArgs,
+    #[command(flatten)]
+    pub legacy_selection: SelectionArgs,
+    #[command(flatten)]
+    pub legacy_decrypt_args: DecryptOnlyArgs,
+
+    /// Legacy form: the file to encrypt or decrypt.
+    #[arg(value_name = "FILE")]
+    pub legacy_file: Option<PathBuf>,
+}
+
+#[derive(Subcommand, Debug)]
+pub enum Command {
+    /// Encrypt a file's values (prints to stdout unless -i or --output).
+    #[command(after_help = ENCRYPT_EXAMPLES)]
+    Encrypt(EncryptArgs),
+    /// Decrypt a file (prints to stdout unless -i or --output).
+    #[command(after_help = DECRYPT_EXAMPLES)]
+    Decrypt(DecryptArgs),
+}
+
+#[derive(Args, Debug, Default)]
+pub struct EncryptArgs {
+    #[command(flatten)]
+    pub output: OutputArgs,
+    #[command(flatten)]
+    pub types: TypeArgs,
+    #[command(flatten)]
+    pub keys: KeyArgs,
+    #[command(flatten)]
+    pub selection: SelectionArgs,
+    /// The file to encrypt; stdin when absent (then --filename-override is required).
+    #[arg(value_name = "FILE")]
+    pub file: Option<PathBuf>,
+}
+
+#[derive(Args, Debug, Default)]
+pub struct DecryptArgs {
+    #[command(flatten)]
+    pub output: OutputArgs,
+    #[command(flatten)]
+    pub types: TypeArgs,
+    #[command(flatten)]
+    pub decrypt: DecryptOnlyArgs,
+    /// The file to decrypt; stdin when absent.
+    #[arg(value_name = "FILE")]
+    pub file: Option<PathBuf>,
+}
+
+/// Where the result goes.
+#[derive(Args, Debug, Default, Clone)]
+pub struct OutputArgs {
+    /// Write the result back to the file, atomically.
+    #[arg(short = 'i', long = "in-place", help_heading = "Output")]
+    pub in_place: bool,
+    /// Write the result to PATH, atomically (new plaintext files are created 0600).
+    #[arg(long, value_name = "PATH", help_heading = "Output")]
+    pub output: Option<PathBuf>,
+}
+
+/// Formats and the name used for detection and rule matching.
+#[derive(Args, Debug, Default, Clone)]
+pub struct TypeArgs {
+    /// Input format: yaml, json, dotenv, ini, binary (default: from the file name).
+    #[arg(long, value_name = "TYPE", help_heading = "Formats")]
+    pub input_type: Option<String>,
+    /// Output format (default: the input format).
+    #[arg(long, value_name = "TYPE", help_heading = "Formats")]
+    pub output_type: Option<String>,
+    /// Use this file name for format detection and creation rules (useful with stdin).
+    #[arg(long, value_name = "NAME", help_heading = "Formats")]
+    pub filename_override: Option<PathBuf>,
+}
+
+/// Master keys given on the command line; they replace the creation rule's.
+#[derive(Args, Debug, Default, Clone)]
+pub struct KeyArgs {
+    /// age recipients, comma-separated (X25519 `age1...` or SSH public keys).
+    #[arg(
+        short = 'a',
+        long = "age",
+        value_name = "RECIPIENTS",
+        env = "SOPS_AGE_RECIPIENTS",
+        help_heading = "Keys"
+    )]
+    pub age: Option<String>,
+    /// AWS KMS key ARNs, comma-separated (`arn` or `arn+role_arn`).
+    #[arg(
+        short = 'k',
+        long = "kms",
+        value_name = "ARNS",
+        env = "SOPS_KMS_ARN",
+        help_heading = "Keys"
+    )]
+    pub kms: Option<String>,
+    /// AWS profile for the --kms keys.
+    #[arg(long, value_name = "PROFILE", help_heading = "Keys")]
+    pub aws_profile: Option<String>,
+    /// GCP KMS resource IDs, comma-separated.
+    #[arg(
+        long,
+        value_name = "IDS",
+        env = "SOPS_GCP_KMS_IDS",
+        help_heading = "Keys"
+    )]
+    pub gcp_kms: Option<String>,
+    /// Azure Key Vault key URLs, comma-separated.
+    #[arg(
+        long,
+        value_name = "URLS",
+        env = "SOPS_AZURE_KEYVAULT_URLS",
+        help_heading = "Keys"
+    )]
+    pub azure_kv: Option<String>,
+    /// HashiCorp Vault transit URIs, comma-separated.
+    #[arg(
+        long,
+        value_name = "URIS",
+        env = "SOPS_VAULT_URIS",
+        help_heading = "Keys"
+    )]
+    pub hc_vault_transit: Option<String>,
+    /// PGP fingerprints, comma-separated.
+    #[arg(
+        short = 'p',
+        long = "pgp",
+        value_name = "FPS",
+        env = "SOPS_PGP_FP",
+        help_heading = "Keys"
+    )]
+    pub pgp: Option<String>,
+    /// KMS encryption context, `key:value,key2:value2`.
+    #[arg(long, value_name = "CONTEXT", help_heading = "Keys")]
+    pub encryption_context: Option<String>,
+    /// Number of key groups needed to decrypt (with several key groups).
+    #[arg(long, value_name = "N", help_heading = "Keys")]
+    pub shamir_secret_sharing_threshold: Option<usize>,
+    /// Value cipher for new files: xchacha20_poly1305 (default) or aes256_gcm (readable by sops).
+    #[arg(
+        long,
+        value_name = "CIPHER",
+        env = "SOPS_RS_CIPHER",
+        help_heading = "Keys"
+    )]
+    pub cipher: Option<String>,
+}
+
+/// Which values are encrypted (at most one).
+#[derive(Args, Debug, Default, Clone)]
+pub struct SelectionArgs {
+    /// Leave values whose key ends with this suffix unencrypted (default `_unencrypted`).
+    #[arg(long, value_name = "SUFFIX", help_heading = "Selection (at most one)")]
+    pub unencrypted_suffix: Option<String>,
+    /// Encrypt only values whose key ends with this suffix.
+    #[arg(long, value_name = "SUFFIX", help_heading = "Selection (at most one)")]
+    pub encrypted_suffix: Option<String>,
+    /// Leave values whose key matches this regex unencrypted.
+    #[arg(long, value_name = "REGEX", help_heading = "Selection (at most one)")]
+    pub unencrypted_regex: Option<String>,
+    /// Encrypt only values whose key matches this regex.
+    #[arg(long, value_name = "REGEX", help_heading = "Selection (at most one)")]
+    pub encrypted_regex: Option<String>,
+}
+
+/// Options of decryption.
+#[derive(Args, Debug, Default, Clone)]
+pub struct DecryptOnlyArgs {
+    /// Print only this part of the file, e.g. '["db"]["password"]' or '["list"][0]'.
+    #[arg(long, value_name = "PATH", help_heading = "Decryption")]
+    pub extract: Option<String>,
+    /// Decrypt even if the MAC does not match (the file may have been tampered with).
+    #[arg(long, help_heading = "Decryption")]
+    pub ignore_mac: bool,
+    /// Order in which key types are tried, e.g. `age,kms`.
+    #[arg(
+        long,
+        value_name = "TYPES",
+        env = "SOPS_DECRYPTION_ORDER",
+        help_heading = "Decryption"
+    )]
+    pub decryption_order: Option<String>,
+}

@@ -1,0 +1,115 @@
+//! The command line: parse, dispatch, report.
+//!
+//! Every command returns the library's `Error`; this module prints it with
+//! its hint and exits with sops's code for it, so scripts written against
+//! sops see the same statuses. Argument errors exit 1, as they do in sops.
+
+mod args;
+mod common;
+mod decrypt;
+mod encrypt;
+
+use std::process::ExitCode;
+
+use clap::Parser;
+
+pub use args::Cli;
+use args::{Command, DecryptArgs, EncryptArgs};
+use common::Context;
+
+use crate::error::{Error, Result};
+use crate::keys::KeyServices;
+use crate::store::StoreOptions;
+
+/// The sops version whose format and command line we follow.
+pub const SOPS_VERSION: &str = "3.11.0";
+
+/// Run the program with the process's arguments and environment.
+pub fn main() -> ExitCode {
+    let cli = match Cli::try_parse() {
+        Ok(cli) => cli,
+        Err(error) => {
+            let _ = error.print();
+            return ExitCode::from(if error.use_stderr() { 1 } else { 0 });
+        }
+    };
+    if cli.version {
+        println!(
+            "sops {SOPS_VERSION} (sops-rs {})",
+            env!("CARGO_PKG_VERSION")
+        );
+        return ExitCode::SUCCESS;
+    }
+    let ctx = Context::from_process(cli.config.clone());
+    let services = KeyServices::new(ctx.env.clone());
+    match dispatch(cli, &ctx, &services) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(error) => {
+            report(&error);
+            ExitCode::from(u8::try_from(error.exit_code()).unwrap_or(1))
+        }
+    }
+}
+
+fn dispatch(cli: Cli, ctx: &Context, services: &KeyServices) -> Result<()> {
+    match cli.command {
+        Some(Command::Encrypt(args)) => {
+            encrypt::run(ctx, services, &args, &encrypt::LegacyOptions::default())
+        }
+        Some(Command::Decrypt(args)) => decrypt::run(ctx, services, &args, None),
+        None if cli.legacy_encrypt && cli.legacy_decrypt => Err(Error::ConflictingParameters(
+            "Cannot encrypt and decrypt at the same time".into(),
+        )),
+        None if cli.legacy_encrypt => {
+            let args = EncryptArgs {
+                output: cli.legacy_output,
+                types: cli.legacy_types,
+                keys: cli.legacy_keys,
+                selection: cli.legacy_selection,
+                file: cli.legacy_file,
+            };
+            let legacy = encrypt::LegacyOptions {
+                mac_only_encrypted: cli.mac_only_encrypted,
+                unencrypted_comment_regex: cli.unencrypted_comment_regex,
+                encrypted_comment_regex: cli.encrypted_comment_regex,
+                indent: cli.indent,
+            };
+            encrypt::run(ctx, services, &args, &legacy)
+        }
+        None if cli.legacy_decrypt => {
+            let args = DecryptArgs {
+                output: cli.legacy_output,
+                types: cli.legacy_types,
+                decrypt: cli.legacy_decrypt_args,
+                file: cli.legacy_file,
+            };
+            decrypt::run(ctx, services, &args, cli.indent)
+        }
+        None => Err(Error::InvalidArgument(
+            "no command given: use `encrypt` or `decrypt` (or -e / -d); see `sops-rs --help`"
+                .into(),
+        )),
+    }
+}
+
+/// `--indent` (legacy form) sets both YAML and JSON indentation.
+fn apply_indent(options: &mut StoreOptions, indent: Option<i64>) -> Result<()> {
+    if let Some(indent) = indent {
+        if indent < 0 {
+            return Err(Error::InvalidArgument(
+                "--indent must not be negative".into(),
+            ));
+        }
+        options.yaml_indent = if indent == 0 { 4 } else { indent as usize };
+        options.json_indent = Some(indent as usize);
+    }
+    Ok(())
+}
+
+/// Print an error and its hint on stderr.
+fn report(error: &Error) {
+    eprintln!("Error: {error}");
+    if let Some(hint) = error.hint() {
+        eprintln!("hint: {hint}");
+    }
+}
