@@ -3,6 +3,10 @@ use crate::error::{Error, Result};
 use crate::store::StoreOptions;
 use crate::tree::{Node, Tree};
 
+pub mod emit;
+pub mod emit_scalar;
+pub mod resolve;
+
 pub struct Layout;
 
 pub fn parse(_input: &[u8]) -> Result<(Tree, Layout)> {
@@ -16,6 +20,6 @@ pub fn emit_spliced(
 ) -> Result<Vec<u8>> {
     Err(Error::InvalidArgument("yaml writer not built yet".into()))
 }
-pub fn emit_fresh(_t: &Tree, _m: Option<&Node>, _o: &StoreOptions) -> Result<Vec<u8>> {
-    Err(Error::InvalidArgument("yaml writer not built yet".into()))
+pub fn emit_fresh(t: &Tree, m: Option<&Node>, o: &StoreOptions) -> Result<Vec<u8>> {
+    emit::emit_fresh(t, m, o)
 }
