@@ -840,6 +840,34 @@ mod tests {
         assert_eq!(emit_block_value(&groups, 0, &StoreOptions::default()), want);
     }
 
+    /// Explicit keys with collection values, and the tab-first multi-line
+    /// key and value that sops prints as null. Recorded with `sops
+    /// --output-type yaml -d` of the JSON
+    /// `{"a\nb": {"x": 1, "y": [1, 2]}, "c\nd": [1, {"z": 2}], "e\nf": [],
+    /// "\tt\nu": 1, "ok": "\tv\nw"}`.
+    #[test]
+    fn explicit_keys_with_collections() {
+        let f = |x: f64| Node::scalar(Scalar::Float(x));
+        let tree = tree_of(Node::map(vec![
+            pair(
+                "a\nb",
+                Node::map(vec![
+                    pair("x", f(1.0)),
+                    pair("y", Node::seq(vec![v(f(1.0)), v(f(2.0))])),
+                ]),
+            ),
+            pair(
+                "c\nd",
+                Node::seq(vec![v(f(1.0)), v(Node::map(vec![pair("z", f(2.0))]))]),
+            ),
+            pair("e\nf", Node::seq(vec![])),
+            pair("\tt\nu", f(1.0)),
+            pair("ok", s("\tv\nw")),
+        ]));
+        let want = "? |-\n    a\n    b\n:   x: 1\n    \"y\":\n        - 1\n        - 2\n? |-\n    c\n    d\n:   - 1\n    - z: 2\n? |-\n    e\n    f\n: []\nnull: 1\nok: null\n";
+        assert_eq!(emit(&tree), want);
+    }
+
     #[test]
     fn render_scalar_in_context() {
         let value = ScalarContext {
