@@ -48,25 +48,7 @@ pub struct ScalarContext {
     pub is_key: bool,
 }
 
-/// The text of one scalar exactly as go-yaml v3 would write it in that
-/// context, without the separating space before it. A block scalar's text
-/// starts with its `|` indicator line and ends with a newline after its last
-/// content line; every other text has no newline. Keys are rendered as
-/// simple keys (see [`render_key`] for the explicit `? ` form).
-pub fn render_scalar(scalar: &Scalar, ctx: &ScalarContext) -> String {
-    let mut w = Writer::new();
-    w.line_start = false;
-    let place = Placement {
-        flow: ctx.flow,
-        simple_key: ctx.is_key,
-    };
-    write_any_scalar(&mut w, scalar, place, ctx.block_indent, 4);
-    let mut text = String::from_utf8_lossy(&w.out).into_owned();
-    if text.starts_with('|') && !text.ends_with('\n') {
-        text.push('\n');
-    }
-    text
-}
+pub use super::emit_scalar::render_scalar;
 
 /// A key's text (`"yes"` is quoted, `a` is plain, non-string keys plain).
 /// Keys go-yaml cannot write as simple keys (multi-line, or longer than 128
@@ -136,7 +118,7 @@ fn indent_width(options: &StoreOptions) -> usize {
     }
 }
 
-fn write_any_scalar(
+pub(crate) fn write_any_scalar(
     w: &mut Writer,
     scalar: &Scalar,
     place: Placement,
@@ -172,7 +154,8 @@ struct Split<'a, T> {
     trailing: Vec<&'a Comment>,
 }
 
-fn split_map<'a>(items: &[&'a MapItem]) -> Split<'a, Pair> {
+/// Group a collection's entries with the comments before each of them.
+fn split<'a, T>(items: impl Iterator<Item = Result<&'a T, &'a Comment>>) -> Split<'a, T> {
     let mut split = Split {
         leading: Vec::new(),
         entries: Vec::new(),
@@ -181,15 +164,12 @@ fn split_map<'a>(items: &[&'a MapItem]) -> Split<'a, Pair> {
     let mut pending = Vec::new();
     for item in items {
         match item {
-            MapItem::Comment(c) => pending.push(c),
-            MapItem::Pair(p) => {
-                if split.entries.is_empty() {
-                    split.leading = std::mem::take(&mut pending);
-                    split.entries.push((Vec::new(), p));
-                } else {
-                    split.entries.push((std::mem::take(&mut pending), p));
-                }
+            Err(comment) => pending.push(comment),
+            Ok(entry) if split.entries.is_empty() => {
+                split.leading = std::mem::take(&mut pending);
+                split.entries.push((Vec::new(), entry));
             }
+            Ok(entry) => split.entries.push((std::mem::take(&mut pending), entry)),
         }
     }
     if split.entries.is_empty() {
@@ -200,32 +180,18 @@ fn split_map<'a>(items: &[&'a MapItem]) -> Split<'a, Pair> {
     split
 }
 
+fn split_map<'a>(items: &[&'a MapItem]) -> Split<'a, Pair> {
+    split(items.iter().map(|item| match item {
+        MapItem::Pair(pair) => Ok(pair),
+        MapItem::Comment(comment) => Err(comment),
+    }))
+}
+
 fn split_seq(items: &[SeqItem]) -> Split<'_, Node> {
-    let mut split = Split {
-        leading: Vec::new(),
-        entries: Vec::new(),
-        trailing: Vec::new(),
-    };
-    let mut pending = Vec::new();
-    for item in items {
-        match item {
-            SeqItem::Comment(c) => pending.push(c),
-            SeqItem::Value(v) => {
-                if split.entries.is_empty() {
-                    split.leading = std::mem::take(&mut pending);
-                    split.entries.push((Vec::new(), v));
-                } else {
-                    split.entries.push((std::mem::take(&mut pending), v));
-                }
-            }
-        }
-    }
-    if split.entries.is_empty() {
-        split.leading = pending;
-    } else {
-        split.trailing = pending;
-    }
-    split
+    split(items.iter().map(|item| match item {
+        SeqItem::Value(node) => Ok(node),
+        SeqItem::Comment(comment) => Err(comment),
+    }))
 }
 
 /// sops's comment text: `#` before each line, lines joined by newlines.
@@ -782,23 +748,6 @@ mod tests {
         );
     }
 
-    /// `!!binary` values holding invalid UTF-8 (`tests/data/yaml_emit/bin.yaml`
-    /// through `sops encrypt` and `sops decrypt`).
-    #[test]
-    fn invalid_utf8_as_binary() {
-        let bytes = |b: &[u8]| Node::scalar(Scalar::Str(SecretBytes::new(b.to_vec())));
-        let mut long = b"\xff".to_vec();
-        long.extend(std::iter::repeat_n(b'a', 52));
-        let tree = tree_of(Node::map(vec![
-            pair("b0", bytes(b"\xff")),
-            pair("b3", bytes(&long)),
-            pair("b5", bytes(b"ok\xc3")),
-            pair("l", Node::seq(vec![v(bytes(b"\xff"))])),
-        ]));
-        let want = "b0: !!binary /w==\nb3: !!binary |\n    /2FhYWFhYWFhYWFhYWFhYWFhYWFhYWFhYWFhYWFhYWFhYWFhYWFhYWFhYWFhYWFhYWFhYW\n    E=\nb5: !!binary b2vD\nl:\n    - !!binary /w==\n";
-        assert_eq!(emit(&tree), want);
-    }
-
     /// The sops metadata block as sops 3.11 writes it (cases/yaml_basic/enc.yaml).
     #[test]
     fn metadata_block() {
@@ -866,36 +815,5 @@ mod tests {
         ]));
         let want = "? |-\n    a\n    b\n:   x: 1\n    \"y\":\n        - 1\n        - 2\n? |-\n    c\n    d\n:   - 1\n    - z: 2\n? |-\n    e\n    f\n: []\nnull: 1\nok: null\n";
         assert_eq!(emit(&tree), want);
-    }
-
-    #[test]
-    fn render_scalar_in_context() {
-        let value = ScalarContext {
-            flow: false,
-            block_indent: 4,
-            is_key: false,
-        };
-        let key = ScalarContext {
-            is_key: true,
-            ..value
-        };
-        let flow = ScalarContext {
-            flow: true,
-            ..value
-        };
-        assert_eq!(render_scalar(&Scalar::str("yes"), &value), "\"yes\"");
-        assert_eq!(
-            render_scalar(&Scalar::str("a\nb"), &value),
-            "|-\n    a\n    b\n"
-        );
-        assert_eq!(render_scalar(&Scalar::str("a\nb"), &key), "\"a\\nb\"");
-        assert_eq!(render_scalar(&Scalar::str("a\nb"), &flow), "\"a\\nb\"");
-        assert_eq!(render_scalar(&Scalar::str("a,b"), &value), "a,b");
-        assert_eq!(render_scalar(&Scalar::str("a,b"), &flow), "'a,b'");
-        assert_eq!(render_scalar(&Scalar::Float(1e21), &value), "1e+21");
-        assert_eq!(render_scalar(&Scalar::Null, &value), "null");
-        // A multi-line string starting with a tab: sops prints null
-        // (recorded: {"k": "\ty\nz"} converts to `k: null`).
-        assert_eq!(render_scalar(&Scalar::str("\ty\nz"), &value), "null");
     }
 }

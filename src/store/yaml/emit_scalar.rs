@@ -27,9 +27,31 @@ use std::fmt::Write as _;
 
 use base64::Engine;
 
+use super::emit::ScalarContext;
 use super::resolve::writes_as_plain_string;
 use crate::gofmt;
 use crate::tree::Scalar;
+
+/// The text of one scalar exactly as go-yaml v3 would write it in that
+/// context, without the separating space before it. A block scalar's text
+/// starts with its `|` indicator line and ends with a newline after its last
+/// content line; every other text has no newline. Keys are rendered as
+/// simple keys (see [`render_key`] for the explicit `? ` form).
+pub fn render_scalar(scalar: &Scalar, ctx: &ScalarContext) -> String {
+    let mut w = Writer::new();
+    w.line_start = false;
+    let place = Placement {
+        flow: ctx.flow,
+        simple_key: ctx.is_key,
+    };
+    super::emit::write_any_scalar(&mut w, scalar, place, ctx.block_indent, 4);
+    let mut text = String::from_utf8_lossy(&w.out).into_owned();
+    // Only block scalars hold a raw newline.
+    if text.contains('\n') && !text.ends_with('\n') {
+        text.push('\n');
+    }
+    text
+}
 
 /// Output with the position facts go-yaml's layout decisions depend on.
 pub(crate) struct Writer {
@@ -578,5 +600,62 @@ fn write_literal(w: &mut Writer, text: &str, indent: usize, best_indent: usize) 
             w.line_start = false;
             after_break = false;
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn render_scalar_in_context() {
+        let value = ScalarContext {
+            flow: false,
+            block_indent: 4,
+            is_key: false,
+        };
+        let key = ScalarContext {
+            is_key: true,
+            ..value
+        };
+        let flow = ScalarContext {
+            flow: true,
+            ..value
+        };
+        assert_eq!(render_scalar(&Scalar::str("yes"), &value), "\"yes\"");
+        assert_eq!(
+            render_scalar(&Scalar::str("a\nb"), &value),
+            "|-\n    a\n    b\n"
+        );
+        assert_eq!(render_scalar(&Scalar::str("a\nb"), &key), "\"a\\nb\"");
+        assert_eq!(render_scalar(&Scalar::str("a\nb"), &flow), "\"a\\nb\"");
+        assert_eq!(render_scalar(&Scalar::str("a,b"), &value), "a,b");
+        assert_eq!(render_scalar(&Scalar::str("a,b"), &flow), "'a,b'");
+        assert_eq!(render_scalar(&Scalar::Float(1e21), &value), "1e+21");
+        assert_eq!(render_scalar(&Scalar::Null, &value), "null");
+        // A multi-line string starting with a tab: sops prints null
+        // (recorded: {"k": "\ty\nz"} converts to `k: null`).
+        assert_eq!(render_scalar(&Scalar::str("\ty\nz"), &value), "null");
+    }
+
+    /// `!!binary` values holding invalid UTF-8: `sops encrypt` then `sops
+    /// decrypt` of tests/data/yaml_emit/bin.yaml gives `b0: !!binary /w==`,
+    /// a literal block of 70-column lines for longer ones.
+    #[test]
+    fn invalid_utf8_as_binary() {
+        let ctx = ScalarContext {
+            flow: false,
+            block_indent: 4,
+            is_key: false,
+        };
+        let bytes = |b: &[u8]| Scalar::Str(crate::secret::SecretBytes::new(b.to_vec()));
+        assert_eq!(render_scalar(&bytes(b"\xff"), &ctx), "!!binary /w==");
+        assert_eq!(render_scalar(&bytes(b"ok\xc3"), &ctx), "!!binary b2vD");
+        let mut long = b"\xff".to_vec();
+        long.extend(std::iter::repeat_n(b'a', 52));
+        assert_eq!(
+            render_scalar(&bytes(&long), &ctx),
+            "!!binary |\n    /2FhYWFhYWFhYWFhYWFhYWFhYWFhYWFhYWFhYWFhYWFhYWFhYWFhYWFhYWFhYWFhYWFhYW\n    E=\n"
+        );
     }
 }
