@@ -633,6 +633,18 @@ mod tests {
         assert_eq!(render_scalar(&Scalar::str("a,b"), &flow), "'a,b'");
         assert_eq!(render_scalar(&Scalar::Float(1e21), &value), "1e+21");
         assert_eq!(render_scalar(&Scalar::Null, &value), "null");
+        // `d: 2024-01-01` decrypts to `d: 2024-01-01T00:00:00Z` (sops 3.11).
+        let Some(ts) = crate::timestamp::Timestamp::parse_yaml("2024-01-01") else {
+            panic!("date");
+        };
+        assert_eq!(
+            render_scalar(&Scalar::Time(ts), &value),
+            "2024-01-01T00:00:00Z"
+        );
+        assert_eq!(
+            render_scalar(&Scalar::str("2024-01-01"), &value),
+            "\"2024-01-01\""
+        );
         // A multi-line string starting with a tab: sops prints null
         // (recorded: {"k": "\ty\nz"} converts to `k: null`).
         assert_eq!(render_scalar(&Scalar::str("\ty\nz"), &value), "null");
