@@ -54,9 +54,7 @@ impl CipherKind {
     pub fn parse(name: &str) -> Option<CipherKind> {
         match name.trim().to_ascii_lowercase().replace('-', "_").as_str() {
             "aes256_gcm" | "aes_256_gcm" | "aes256gcm" => Some(CipherKind::Aes256Gcm),
-            "xchacha20_poly1305" | "xchacha20poly1305" | "xchacha" => {
-                Some(CipherKind::XChaCha20Poly1305)
-            }
+            "xchacha20_poly1305" | "xchacha20poly1305" | "xchacha" => Some(CipherKind::XChaCha20Poly1305),
             _ => None,
         }
     }
@@ -144,26 +142,15 @@ impl Envelope {
             .ok_or_else(|| EnvelopeError::UnknownCipher(truncate_for_message(cipher_name)))?;
         let value_type = ValueType::parse(type_name)
             .ok_or_else(|| EnvelopeError::UnknownType(truncate_for_message(type_name)))?;
-        let data = B64
-            .decode(data)
-            .map_err(|_| EnvelopeError::BadBase64("data"))?;
+        let data = B64.decode(data).map_err(|_| EnvelopeError::BadBase64("data"))?;
         let iv = B64.decode(iv).map_err(|_| EnvelopeError::BadBase64("iv"))?;
-        let tag = B64
-            .decode(tag)
-            .map_err(|_| EnvelopeError::BadBase64("tag"))?;
-        Ok(Envelope {
-            cipher,
-            data,
-            iv,
-            tag,
-            value_type,
-        })
+        let tag = B64.decode(tag).map_err(|_| EnvelopeError::BadBase64("tag"))?;
+        Ok(Envelope { cipher, data, iv, tag, value_type })
     }
 
     /// The envelope text.
     pub fn to_text(&self) -> String {
-        let mut out =
-            String::with_capacity(48 + (self.data.len() + self.iv.len() + self.tag.len()) * 4 / 3);
+        let mut out = String::with_capacity(48 + (self.data.len() + self.iv.len() + self.tag.len()) * 4 / 3);
         out.push_str("ENC[");
         out.push_str(self.cipher.envelope_name());
         out.push_str(",data:");
@@ -231,26 +218,18 @@ impl ValueCipher {
         let mut data = plaintext.to_vec();
         let tag = match cipher {
             CipherKind::Aes256Gcm if iv.len() == 32 => {
-                self.aes32
-                    .encrypt_in_place_detached(GenericArray::from_slice(&iv), aad, &mut data)
+                self.aes32.encrypt_in_place_detached(GenericArray::from_slice(&iv), aad, &mut data)
             }
             CipherKind::Aes256Gcm if iv.len() == 12 => {
-                self.aes12
-                    .encrypt_in_place_detached(GenericArray::from_slice(&iv), aad, &mut data)
+                self.aes12.encrypt_in_place_detached(GenericArray::from_slice(&iv), aad, &mut data)
             }
-            CipherKind::XChaCha20Poly1305 if iv.len() == 24 => self
-                .xchacha
-                .encrypt_in_place_detached(GenericArray::from_slice(&iv), aad, &mut data),
+            CipherKind::XChaCha20Poly1305 if iv.len() == 24 => {
+                self.xchacha.encrypt_in_place_detached(GenericArray::from_slice(&iv), aad, &mut data)
+            }
             _ => panic!("encrypt_with_iv called with a nonce length the cipher does not take"),
         }
         .expect("AEAD encryption of an in-memory buffer cannot fail");
-        Envelope {
-            cipher,
-            data,
-            iv,
-            tag: tag.to_vec(),
-            value_type,
-        }
+        Envelope { cipher, data, iv, tag: tag.to_vec(), value_type }
     }
 
     /// Decrypt an envelope's ciphertext, checking its tag against `aad`.
@@ -264,27 +243,12 @@ impl ValueCipher {
         let iv = &envelope.iv;
         let result = match envelope.cipher {
             CipherKind::Aes256Gcm => match iv.len() {
-                32 => self.aes32.decrypt_in_place_detached(
-                    GenericArray::from_slice(iv),
-                    aad,
-                    data,
-                    tag,
-                ),
-                12 => self.aes12.decrypt_in_place_detached(
-                    GenericArray::from_slice(iv),
-                    aad,
-                    data,
-                    tag,
-                ),
+                32 => self.aes32.decrypt_in_place_detached(GenericArray::from_slice(iv), aad, data, tag),
+                12 => self.aes12.decrypt_in_place_detached(GenericArray::from_slice(iv), aad, data, tag),
                 n => return Err(EnvelopeError::BadIvLength(n, "AES256_GCM")),
             },
             CipherKind::XChaCha20Poly1305 => match iv.len() {
-                24 => self.xchacha.decrypt_in_place_detached(
-                    GenericArray::from_slice(iv),
-                    aad,
-                    data,
-                    tag,
-                ),
+                24 => self.xchacha.decrypt_in_place_detached(GenericArray::from_slice(iv), aad, data, tag),
                 n => return Err(EnvelopeError::BadIvLength(n, "XCHACHA20_POLY1305")),
             },
         };
@@ -306,51 +270,27 @@ mod tests {
     #[test]
     fn reproduces_spec_vector_aes() {
         let cipher = ValueCipher::new(&spec_key());
-        let env = cipher.encrypt_with_iv(
-            CipherKind::Aes256Gcm,
-            b"admin",
-            b"db:user:",
-            ValueType::Str,
-            vec![2; 32],
-        );
+        let env =
+            cipher.encrypt_with_iv(CipherKind::Aes256Gcm, b"admin", b"db:user:", ValueType::Str, vec![2; 32]);
         assert_eq!(
             env.to_text(),
             "ENC[AES256_GCM,data:Dh+ULCQ=,iv:AgICAgICAgICAgICAgICAgICAgICAgICAgICAgICAgI=,tag:3qHiBMfi/H/7GOUMxXK/rA==,type:str]"
         );
         let parsed = Envelope::parse(&env.to_text()).unwrap();
-        assert_eq!(
-            cipher.decrypt(&parsed, b"db:user:").unwrap().as_bytes(),
-            b"admin"
-        );
-        assert_eq!(
-            cipher.decrypt(&parsed, b"db:pass:"),
-            Err(EnvelopeError::AuthFailed)
-        );
+        assert_eq!(cipher.decrypt(&parsed, b"db:user:").unwrap().as_bytes(), b"admin");
+        assert_eq!(cipher.decrypt(&parsed, b"db:pass:"), Err(EnvelopeError::AuthFailed));
     }
 
     #[test]
     fn xchacha_round_trip_and_aad_binding() {
         let cipher = ValueCipher::new(&spec_key());
-        let env = cipher
-            .encrypt(
-                CipherKind::XChaCha20Poly1305,
-                b"secret",
-                b"a:",
-                ValueType::Str,
-            )
-            .unwrap();
+        let env = cipher.encrypt(CipherKind::XChaCha20Poly1305, b"secret", b"a:", ValueType::Str).unwrap();
         assert_eq!(env.iv.len(), 24);
         let text = env.to_text();
         assert!(text.starts_with("ENC[XCHACHA20_POLY1305,data:"));
         let parsed = Envelope::parse(&text).unwrap();
-        assert_eq!(
-            cipher.decrypt(&parsed, b"a:").unwrap().as_bytes(),
-            b"secret"
-        );
-        assert_eq!(
-            cipher.decrypt(&parsed, b"b:"),
-            Err(EnvelopeError::AuthFailed)
-        );
+        assert_eq!(cipher.decrypt(&parsed, b"a:").unwrap().as_bytes(), b"secret");
+        assert_eq!(cipher.decrypt(&parsed, b"b:"), Err(EnvelopeError::AuthFailed));
     }
 
     #[test]
@@ -373,26 +313,17 @@ mod tests {
             Err(EnvelopeError::BadBase64("data"))
         );
         let cipher = ValueCipher::new(&spec_key());
-        let short_iv = Envelope::parse(
-            "ENC[AES256_GCM,data:AA==,iv:AA==,tag:AAAAAAAAAAAAAAAAAAAAAA==,type:str]",
-        )
-        .unwrap();
-        assert_eq!(
-            cipher.decrypt(&short_iv, b""),
-            Err(EnvelopeError::BadIvLength(1, "AES256_GCM"))
-        );
-        let short_tag =
-            Envelope::parse("ENC[AES256_GCM,data:AA==,iv:AA==,tag:AA==,type:str]").unwrap();
-        assert_eq!(
-            cipher.decrypt(&short_tag, b""),
-            Err(EnvelopeError::BadTagLength(1))
-        );
+        let short_iv =
+            Envelope::parse("ENC[AES256_GCM,data:AA==,iv:AA==,tag:AAAAAAAAAAAAAAAAAAAAAA==,type:str]")
+                .unwrap();
+        assert_eq!(cipher.decrypt(&short_iv, b""), Err(EnvelopeError::BadIvLength(1, "AES256_GCM")));
+        let short_tag = Envelope::parse("ENC[AES256_GCM,data:AA==,iv:AA==,tag:AA==,type:str]").unwrap();
+        assert_eq!(cipher.decrypt(&short_tag, b""), Err(EnvelopeError::BadTagLength(1)));
     }
 
     #[test]
     fn trailing_text_after_the_bracket_is_ignored_like_sops() {
-        let env =
-            Envelope::parse("ENC[AES256_GCM,data:AA==,iv:AA==,tag:AA==,type:str]junk").unwrap();
+        let env = Envelope::parse("ENC[AES256_GCM,data:AA==,iv:AA==,tag:AA==,type:str]junk").unwrap();
         assert_eq!(env.value_type, ValueType::Str);
     }
 }

@@ -75,24 +75,16 @@ pub fn discover(start: &Path, env: &Environment) -> Option<PathBuf> {
 impl Config {
     /// Read and check a config file.
     pub fn load(path: &Path) -> Result<Config> {
-        let bytes = std::fs::read(path).map_err(|e| Error::Config {
-            path: path.to_owned(),
-            message: format!("cannot read it: {e}"),
-        })?;
+        let bytes = std::fs::read(path)
+            .map_err(|e| Error::Config { path: path.to_owned(), message: format!("cannot read it: {e}") })?;
         Config::from_bytes(path, &bytes)
     }
 
     /// Check config text; `path` is used for messages and rule matching.
     pub fn from_bytes(path: &Path, bytes: &[u8]) -> Result<Config> {
-        let fail = |message: String| Error::Config {
-            path: path.to_owned(),
-            message,
-        };
-        let mut config = Config {
-            path: path.to_owned(),
-            creation_rules: Vec::new(),
-            stores: StoreOptions::default(),
-        };
+        let fail = |message: String| Error::Config { path: path.to_owned(), message };
+        let mut config =
+            Config { path: path.to_owned(), creation_rules: Vec::new(), stores: StoreOptions::default() };
         let tree = match crate::store::yaml::parse(bytes) {
             Ok((tree, _)) => tree,
             Err(Error::EmptyInput) => return Ok(config),
@@ -105,13 +97,11 @@ impl Config {
             let MapItem::Pair(pair) = item else { continue };
             match pair.key.name.as_str() {
                 "creation_rules" => {
-                    for (index, rule) in seq_items(&pair.value, "creation_rules")
-                        .map_err(fail)?
-                        .iter()
-                        .enumerate()
+                    for (index, rule) in
+                        seq_items(&pair.value, "creation_rules").map_err(fail)?.iter().enumerate()
                     {
-                        let rule = parse_rule(rule)
-                            .map_err(|m| fail(format!("creation_rules[{index}]: {m}")))?;
+                        let rule =
+                            parse_rule(rule).map_err(|m| fail(format!("creation_rules[{index}]: {m}")))?;
                         config.creation_rules.push(rule);
                     }
                 }
@@ -124,11 +114,7 @@ impl Config {
 
     /// The directory the config file is in; rule paths are relative to it.
     pub fn dir(&self) -> PathBuf {
-        let dir = self
-            .path
-            .parent()
-            .map(Path::to_path_buf)
-            .unwrap_or_default();
+        let dir = self.path.parent().map(Path::to_path_buf).unwrap_or_default();
         std::path::absolute(&dir).unwrap_or(dir)
     }
 
@@ -139,15 +125,8 @@ impl Config {
         let relative = self.match_path(file);
         self.creation_rules
             .iter()
-            .find(|rule| {
-                rule.path_regex
-                    .as_ref()
-                    .is_none_or(|re| re.is_match(&relative))
-            })
-            .ok_or_else(|| Error::NoMatchingRule {
-                config: self.path.clone(),
-                file: relative,
-            })
+            .find(|rule| rule.path_regex.as_ref().is_none_or(|re| re.is_match(&relative)))
+            .ok_or_else(|| Error::NoMatchingRule { config: self.path.clone(), file: relative })
     }
 
     fn match_path(&self, file: &Path) -> String {
@@ -174,10 +153,7 @@ fn seq_items<'a>(node: &'a Node, what: &str) -> std::result::Result<Vec<&'a Node
     }
 }
 
-fn map_pairs<'a>(
-    node: &'a Node,
-    what: &str,
-) -> std::result::Result<Vec<(&'a str, &'a Node)>, String> {
+fn map_pairs<'a>(node: &'a Node, what: &str) -> std::result::Result<Vec<(&'a str, &'a Node)>, String> {
     match &node.value {
         Value::Map(items) => Ok(items
             .iter()
@@ -195,10 +171,9 @@ fn map_pairs<'a>(
 /// Go strings: numbers and booleans keep their spelling's value).
 fn text(node: &Node, what: &str) -> std::result::Result<String, String> {
     match &node.value {
-        Value::Scalar(Scalar::Str(s)) => s
-            .as_str()
-            .map(str::to_owned)
-            .ok_or_else(|| format!("{what} is not UTF-8")),
+        Value::Scalar(Scalar::Str(s)) => {
+            s.as_str().map(str::to_owned).ok_or_else(|| format!("{what} is not UTF-8"))
+        }
         Value::Scalar(Scalar::Null) => Ok(String::new()),
         Value::Scalar(Scalar::Int(i)) => Ok(i.to_string()),
         Value::Scalar(Scalar::Bool(b)) => Ok(b.to_string()),
@@ -218,21 +193,14 @@ fn int(node: &Node, what: &str) -> std::result::Result<i64, String> {
 /// A key list: a comma-separated string or a YAML list of strings.
 fn string_list(node: &Node, what: &str) -> std::result::Result<Vec<String>, String> {
     match &node.value {
-        Value::Seq(_) => seq_items(node, what)?
-            .into_iter()
-            .map(|n| text(n, what))
-            .collect(),
+        Value::Seq(_) => seq_items(node, what)?.into_iter().map(|n| text(n, what)).collect(),
         _ => Ok(split_list(&text(node, what)?)),
     }
 }
 
 /// sops's comma-separated lists: items trimmed, empty items skipped.
 pub fn split_list(text: &str) -> Vec<String> {
-    text.split(',')
-        .map(str::trim)
-        .filter(|s| !s.is_empty())
-        .map(str::to_owned)
-        .collect()
+    text.split(',').map(str::trim).filter(|s| !s.is_empty()).map(str::to_owned).collect()
 }
 
 fn parse_rule(node: &Node) -> std::result::Result<CreationRule, String> {
@@ -252,12 +220,8 @@ fn parse_rule(node: &Node) -> std::result::Result<CreationRule, String> {
                     );
                 }
             }
-            "age" => flat.extend(
-                string_list(value, name)?
-                    .iter()
-                    .map(|r| age_key(r))
-                    .collect::<Result<Vec<_>, _>>()?,
-            ),
+            "age" => flat
+                .extend(string_list(value, name)?.iter().map(|r| age_key(r)).collect::<Result<Vec<_>, _>>()?),
             "pgp" => flat.extend(string_list(value, name)?.into_iter().map(pgp_key)),
             "kms" => flat_kms = string_list(value, name)?,
             "aws_profile" => aws_profile = text(value, name)?,
@@ -274,14 +238,13 @@ fn parse_rule(node: &Node) -> std::result::Result<CreationRule, String> {
             }
             "key_groups" => {
                 for (index, group) in seq_items(value, name)?.into_iter().enumerate() {
-                    let group =
-                        parse_group(group).map_err(|m| format!("key_groups[{index}]: {m}"))?;
+                    let group = parse_group(group).map_err(|m| format!("key_groups[{index}]: {m}"))?;
                     rule.key_groups.push(group);
                 }
             }
             "shamir_threshold" => {
-                rule.shamir_threshold = usize::try_from(int(value, name)?)
-                    .map_err(|_| "shamir_threshold must not be negative")?
+                rule.shamir_threshold =
+                    usize::try_from(int(value, name)?).map_err(|_| "shamir_threshold must not be negative")?
             }
             "mac_only_encrypted" => {
                 rule.mac_only_encrypted = matches!(value.value, Value::Scalar(Scalar::Bool(true)));
@@ -335,13 +298,8 @@ fn parse_group(node: &Node) -> std::result::Result<KeyGroup, String> {
             "kms" => {
                 for entry in seq_items(value, name)? {
                     let fields = map_pairs(entry, "a kms entry")?;
-                    let get = |f: &str| {
-                        fields
-                            .iter()
-                            .find(|(n, _)| *n == f)
-                            .map(|(_, v)| text(v, f))
-                            .transpose()
-                    };
+                    let get =
+                        |f: &str| fields.iter().find(|(n, _)| *n == f).map(|(_, v)| text(v, f)).transpose();
                     let arn = get("arn")?.ok_or("a kms entry needs an arn")?;
                     let profile = get("aws_profile")?.unwrap_or_default();
                     let mut key = kms_key(&arn, &profile, Vec::new())?;
@@ -373,16 +331,10 @@ fn parse_group(node: &Node) -> std::result::Result<KeyGroup, String> {
             "azure_keyvault" => {
                 for entry in seq_items(value, name)? {
                     let fields = map_pairs(entry, "an azure_keyvault entry")?;
-                    let get = |f: &str| {
-                        fields
-                            .iter()
-                            .find(|(n, _)| *n == f)
-                            .map(|(_, v)| text(v, f))
-                            .transpose()
-                    };
+                    let get =
+                        |f: &str| fields.iter().find(|(n, _)| *n == f).map(|(_, v)| text(v, f)).transpose();
                     group.push(MasterKey::AzureKv(AzureKvKey {
-                        vault_url: get("vaultUrl")?
-                            .ok_or("an azure_keyvault entry needs a vaultUrl")?,
+                        vault_url: get("vaultUrl")?.ok_or("an azure_keyvault entry needs a vaultUrl")?,
                         name: get("key")?.ok_or("an azure_keyvault entry needs a key")?,
                         version: get("version")?.unwrap_or_default(),
                         ..AzureKvKey::default()
@@ -409,23 +361,15 @@ fn parse_group(node: &Node) -> std::result::Result<KeyGroup, String> {
 }
 
 fn age_key(recipient: &str) -> std::result::Result<MasterKey, String> {
-    AgeKey::new(recipient)
-        .map(MasterKey::Age)
-        .map_err(|f| f.message)
+    AgeKey::new(recipient).map(MasterKey::Age).map_err(|f| f.message)
 }
 
 fn pgp_key(fingerprint: String) -> MasterKey {
-    MasterKey::Pgp(PgpKey {
-        fingerprint: fingerprint.replace(' ', ""),
-        ..PgpKey::default()
-    })
+    MasterKey::Pgp(PgpKey { fingerprint: fingerprint.replace(' ', ""), ..PgpKey::default() })
 }
 
 fn gcp_key(resource_id: String) -> MasterKey {
-    MasterKey::GcpKms(GcpKmsKey {
-        resource_id,
-        ..GcpKmsKey::default()
-    })
+    MasterKey::GcpKms(GcpKmsKey { resource_id, ..GcpKmsKey::default() })
 }
 
 /// `arn` or `arn+role_arn` (spec 6.3).
@@ -438,12 +382,9 @@ pub fn kms_key(
         Some((arn, rest)) => (arn, format!("arn:aws:iam::{rest}")),
         None => (spec, String::new()),
     };
-    let arn_re =
-        Regex::new(r"^arn:aws[\w-]*:kms:(.+):[0-9]+:(key|alias)/.+$").expect("valid regex");
+    let arn_re = Regex::new(r"^arn:aws[\w-]*:kms:(.+):[0-9]+:(key|alias)/.+$").expect("valid regex");
     if !arn_re.is_match(arn.trim()) {
-        return Err(format!(
-            "{arn:?} is not a KMS key ARN (arn:aws:kms:<region>:<account>:key/<id>)"
-        ));
+        return Err(format!("{arn:?} is not a KMS key ARN (arn:aws:kms:<region>:<account>:key/<id>)"));
     }
     Ok(MasterKey::Kms(KmsKey {
         arn: arn.trim().to_owned(),
@@ -458,17 +399,12 @@ pub fn kms_key(
 pub fn azure_key_from_url(url: &str) -> std::result::Result<MasterKey, String> {
     let re = Regex::new(r"^(https://[^/]+)/keys/([^/]+)(?:/([^/]+))?/?$").expect("valid regex");
     let caps = re.captures(url.trim()).ok_or_else(|| {
-        format!(
-            "{url:?} is not an Azure Key Vault key URL (https://<vault>/keys/<name>[/<version>])"
-        )
+        format!("{url:?} is not an Azure Key Vault key URL (https://<vault>/keys/<name>[/<version>])")
     })?;
     Ok(MasterKey::AzureKv(AzureKvKey {
         vault_url: caps[1].to_owned(),
         name: caps[2].to_owned(),
-        version: caps
-            .get(3)
-            .map(|m| m.as_str().to_owned())
-            .unwrap_or_default(),
+        version: caps.get(3).map(|m| m.as_str().to_owned()).unwrap_or_default(),
         ..AzureKvKey::default()
     }))
 }
@@ -477,9 +413,7 @@ pub fn azure_key_from_url(url: &str) -> std::result::Result<MasterKey, String> {
 pub fn vault_key_from_uri(uri: &str) -> std::result::Result<MasterKey, String> {
     let re = Regex::new(r"^(https?://[^/]+)/v1/(.+)/keys/([^/]+)/?$").expect("valid regex");
     let caps = re.captures(uri.trim()).ok_or_else(|| {
-        format!(
-            "{uri:?} is not a Vault transit key URI (https://vault:8200/v1/<engine>/keys/<name>)"
-        )
+        format!("{uri:?} is not a Vault transit key URI (https://vault:8200/v1/<engine>/keys/<name>)")
     })?;
     Ok(MasterKey::HcVault(HcVaultKey {
         vault_address: caps[1].to_owned(),

@@ -84,10 +84,7 @@ mod tests {
     #[test]
     fn config_dir_prefers_xdg() {
         let env = Environment::empty().with("HOME", "/home/u");
-        assert_eq!(
-            env.user_config_dir(),
-            Some(PathBuf::from("/home/u/.config"))
-        );
+        assert_eq!(env.user_config_dir(), Some(PathBuf::from("/home/u/.config")));
         let env = env.with("XDG_CONFIG_HOME", "/xdg");
         assert_eq!(env.user_config_dir(), Some(PathBuf::from("/xdg")));
         assert_eq!(Environment::empty().user_config_dir(), None);

@@ -63,18 +63,12 @@ impl fmt::Display for Position {
 pub enum Error {
     /// The input is not valid for its format (exit 2).
     #[error("Error unmarshalling input {format}: {message}")]
-    Parse {
-        format: &'static str,
-        message: String,
-    },
+    Parse { format: &'static str, message: String },
 
     /// The input parsed but has a shape sops cannot store: a top-level list
     /// in YAML, an array in JSON (exit 2).
     #[error("Error unmarshalling input {format}: {message}")]
-    Shape {
-        format: &'static str,
-        message: String,
-    },
+    Shape { format: &'static str, message: String },
 
     /// An empty input (exit 92).
     #[error("File cannot be completely empty, it must contain at least one document")]
@@ -83,10 +77,7 @@ pub enum Error {
     /// A document with more nesting or more alias expansion than allowed
     /// (exit 2).
     #[error("Error unmarshalling input {format}: {message}")]
-    LimitExceeded {
-        format: &'static str,
-        message: String,
-    },
+    LimitExceeded { format: &'static str, message: String },
 
     /// The plaintext to encrypt already has sops metadata (exit 203).
     #[error("File already encrypted")]
@@ -124,17 +115,11 @@ pub enum Error {
 
     /// Reading the input failed (exit 2, or 100 when the file is missing).
     #[error("Error reading {path}: {source}")]
-    ReadInput {
-        path: PathBuf,
-        source: std::io::Error,
-    },
+    ReadInput { path: PathBuf, source: std::io::Error },
 
     /// Writing the output failed; the original is unchanged (exit 3).
     #[error("Could not write output file {path}: {source}")]
-    WriteOutput {
-        path: PathBuf,
-        source: std::io::Error,
-    },
+    WriteOutput { path: PathBuf, source: std::io::Error },
 
     /// A configuration file is invalid (exit 1, as sops).
     #[error("error loading config file {path}: {message}")]
@@ -227,9 +212,7 @@ impl Error {
     pub fn exit_code(&self) -> i32 {
         use exit::*;
         match self {
-            Error::Parse { .. } | Error::Shape { .. } | Error::LimitExceeded { .. } => {
-                COULD_NOT_READ_INPUT
-            }
+            Error::Parse { .. } | Error::Shape { .. } | Error::LimitExceeded { .. } => COULD_NOT_READ_INPUT,
             Error::EmptyInput => NEED_AT_LEAST_ONE_DOCUMENT,
             Error::AlreadyEncrypted => FILE_ALREADY_ENCRYPTED,
             Error::MetadataNotFound | Error::BadMetadata(_) => GENERIC,
@@ -242,10 +225,9 @@ impl Error {
             }
             Error::ReadInput { .. } => COULD_NOT_READ_INPUT,
             Error::WriteOutput { .. } => COULD_NOT_WRITE_OUTPUT,
-            Error::Config { .. }
-            | Error::NoMatchingRule { .. }
-            | Error::NoKeys
-            | Error::EmptyKeyGroup => GENERIC,
+            Error::Config { .. } | Error::NoMatchingRule { .. } | Error::NoKeys | Error::EmptyKeyGroup => {
+                GENERIC
+            }
             Error::WrapFailed(_) => GENERIC,
             Error::NoKeyCouldDecrypt { .. } => COULD_NOT_RETRIEVE_KEY,
             Error::ConflictingParameters(_) => CONFLICTING_PARAMETERS,
@@ -296,13 +278,7 @@ mod tests {
         assert_eq!(Error::AlreadyEncrypted.exit_code(), 203);
         assert_eq!(Error::EmptyInput.exit_code(), 92);
         assert_eq!(Error::Mac(MacProblem::Mismatch).exit_code(), 51);
-        assert_eq!(
-            Error::NoKeyCouldDecrypt {
-                report: String::new()
-            }
-            .exit_code(),
-            128
-        );
+        assert_eq!(Error::NoKeyCouldDecrypt { report: String::new() }.exit_code(), 128);
         assert_eq!(Error::MetadataNotFound.exit_code(), 1);
         assert_eq!(Error::EncryptTree("x".into()).exit_code(), 23);
     }

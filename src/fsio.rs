@@ -28,21 +28,15 @@ pub fn write_atomic(path: &Path, data: &[u8], new_mode: u32) -> io::Result<()> {
         _ => PathBuf::from("."),
     };
     let existing = fs::metadata(&target).ok();
-    let name = target
-        .file_name()
-        .map(|n| n.to_string_lossy().into_owned())
-        .unwrap_or_default();
+    let name = target.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
     let mut temp = tempfile::Builder::new()
         .prefix(&format!(".{name}."))
         .suffix(".sops-rs-tmp")
         .permissions(Permissions::from_mode(PRIVATE_MODE))
         .tempfile_in(&dir)?;
     temp.write_all(data)?;
-    let mode = existing
-        .as_ref()
-        .map_or(new_mode, |m| m.permissions().mode() & 0o7777);
-    temp.as_file()
-        .set_permissions(Permissions::from_mode(mode))?;
+    let mode = existing.as_ref().map_or(new_mode, |m| m.permissions().mode() & 0o7777);
+    temp.as_file().set_permissions(Permissions::from_mode(mode))?;
     if let Some(meta) = &existing {
         // Keep the owner when we can (we run as root, or it is ours anyway);
         // failing to is not worth losing the write over.
@@ -87,10 +81,7 @@ mod tests {
         fs::set_permissions(&path, Permissions::from_mode(0o640)).unwrap();
         write_atomic(&path, b"new", PRIVATE_MODE).unwrap();
         assert_eq!(fs::read(&path).unwrap(), b"new");
-        assert_eq!(
-            fs::metadata(&path).unwrap().permissions().mode() & 0o777,
-            0o640
-        );
+        assert_eq!(fs::metadata(&path).unwrap().permissions().mode() & 0o777, 0o640);
         let leftovers: Vec<_> = fs::read_dir(dir.path()).unwrap().collect();
         assert_eq!(leftovers.len(), 1, "no temporary file is left behind");
     }
@@ -100,10 +91,7 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("plain.yaml");
         write_atomic(&path, b"secret", PRIVATE_MODE).unwrap();
-        assert_eq!(
-            fs::metadata(&path).unwrap().permissions().mode() & 0o777,
-            0o600
-        );
+        assert_eq!(fs::metadata(&path).unwrap().permissions().mode() & 0o777, 0o600);
     }
 
     #[test]
@@ -114,12 +102,7 @@ mod tests {
         fs::write(&real, "old").unwrap();
         std::os::unix::fs::symlink("real.yaml", &link).unwrap();
         write_atomic(&link, b"new", PRIVATE_MODE).unwrap();
-        assert!(
-            fs::symlink_metadata(&link)
-                .unwrap()
-                .file_type()
-                .is_symlink()
-        );
+        assert!(fs::symlink_metadata(&link).unwrap().file_type().is_symlink());
         assert_eq!(fs::read(&real).unwrap(), b"new");
     }
 

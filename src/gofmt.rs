@@ -18,9 +18,7 @@
 /// i.e. `d1.d2d3... * 10^exp`.
 fn shortest_digits(value: f64) -> (String, i32) {
     let formatted = format!("{:e}", value.abs());
-    let (mantissa, exponent) = formatted
-        .split_once('e')
-        .expect("LowerExp output always has an exponent");
+    let (mantissa, exponent) = formatted.split_once('e').expect("LowerExp output always has an exponent");
     let digits: String = mantissa.chars().filter(|c| *c != '.').collect();
     let exp: i32 = exponent.parse().expect("LowerExp exponent is an integer");
     (digits, exp)
@@ -56,11 +54,7 @@ pub fn format_float_f(value: f64) -> String {
     if value.is_nan() {
         "NaN".to_owned()
     } else if value.is_infinite() {
-        if value > 0.0 {
-            "+Inf".to_owned()
-        } else {
-            "-Inf".to_owned()
-        }
+        if value > 0.0 { "+Inf".to_owned() } else { "-Inf".to_owned() }
     } else {
         format!("{value}")
     }
@@ -71,18 +65,10 @@ pub fn format_float_f(value: f64) -> String {
 /// shortest representation; `1e+06`, `123456`), the plain form otherwise.
 fn format_float_g(value: f64, exp_char: char) -> String {
     if value == 0.0 {
-        return if value.is_sign_negative() {
-            "-0".to_owned()
-        } else {
-            "0".to_owned()
-        };
+        return if value.is_sign_negative() { "-0".to_owned() } else { "0".to_owned() };
     }
     let (_, exp) = shortest_digits(value);
-    if !(-4..6).contains(&exp) {
-        format_e(value, exp_char)
-    } else {
-        format!("{value}")
-    }
+    if !(-4..6).contains(&exp) { format_e(value, exp_char) } else { format!("{value}") }
 }
 
 /// How go-yaml v3 writes a float: `'g'` shortest, with `.inf`, `-.inf` and
@@ -91,11 +77,7 @@ pub fn format_float_yaml(value: f64) -> String {
     if value.is_nan() {
         ".nan".to_owned()
     } else if value.is_infinite() {
-        if value > 0.0 {
-            ".inf".to_owned()
-        } else {
-            "-.inf".to_owned()
-        }
+        if value > 0.0 { ".inf".to_owned() } else { "-.inf".to_owned() }
     } else {
         format_float_g(value, 'e')
     }
@@ -132,11 +114,7 @@ pub fn format_float_dotenv(value: f64) -> String {
         return "NaN".to_owned();
     }
     if value.is_infinite() {
-        return if value > 0.0 {
-            "+Inf".to_owned()
-        } else {
-            "-Inf".to_owned()
-        };
+        return if value > 0.0 { "+Inf".to_owned() } else { "-Inf".to_owned() };
     }
     let mut text = format_float_g(value, 'E');
     if !text.contains('.') && !text.contains('E') {
@@ -168,10 +146,7 @@ pub fn parse_go_float(text: &str) -> Option<f64> {
             if body.contains('_') || body.starts_with(['+', '-']) {
                 return None;
             }
-            if !body
-                .bytes()
-                .all(|b| b.is_ascii_digit() || matches!(b, b'.' | b'e' | b'E' | b'+' | b'-'))
-            {
+            if !body.bytes().all(|b| b.is_ascii_digit() || matches!(b, b'.' | b'e' | b'E' | b'+' | b'-')) {
                 return None;
             }
             body.parse::<f64>().ok()?
@@ -232,10 +207,7 @@ mod tests {
         assert_eq!(format_float_f(1e21), "1000000000000000000000");
         assert_eq!(format_float_f(1e-7), "0.0000001");
         assert_eq!(format_float_f(-0.0), "-0");
-        assert_eq!(
-            format_float_f(12345678901234567890.0),
-            "12345678901234567000"
-        );
+        assert_eq!(format_float_f(12345678901234567890.0), "12345678901234567000");
         assert_eq!(format_float_f(f64::INFINITY), "+Inf");
         assert_eq!(format_float_f(f64::NEG_INFINITY), "-Inf");
         assert_eq!(format_float_f(f64::NAN), "NaN");
@@ -272,18 +244,9 @@ mod tests {
         assert_eq!(format_float_json(1e10).unwrap(), "10000000000");
         assert_eq!(format_float_json(1.5e-7).unwrap(), "1.5e-7");
         assert_eq!(format_float_json(1e21).unwrap(), "1e+21");
-        assert_eq!(
-            format_float_json(12345678901234567890.0).unwrap(),
-            "12345678901234567000"
-        );
-        assert_eq!(
-            format_float_json(9223372036854775807.0).unwrap(),
-            "9223372036854776000"
-        );
-        assert_eq!(
-            format_float_json(3.14159265358979).unwrap(),
-            "3.14159265358979"
-        );
+        assert_eq!(format_float_json(12345678901234567890.0).unwrap(), "12345678901234567000");
+        assert_eq!(format_float_json(9223372036854775807.0).unwrap(), "9223372036854776000");
+        assert_eq!(format_float_json(3.14159265358979).unwrap(), "3.14159265358979");
         assert_eq!(format_float_json(1e-6).unwrap(), "0.000001");
         assert_eq!(format_float_json(1.5e23).unwrap(), "1.5e+23");
         assert_eq!(format_float_json(0.0).unwrap(), "0");

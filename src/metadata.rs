@@ -78,29 +78,18 @@ impl Metadata {
     /// The selection the walk uses for this file.
     pub fn selection(&self) -> Result<Selection> {
         let rule = match &self.rule {
-            Some((field, value)) => {
-                SelectionRule::from_field(field, value).map_err(Error::BadMetadata)?
-            }
+            Some((field, value)) => SelectionRule::from_field(field, value).map_err(Error::BadMetadata)?,
             None => SelectionRule::default(),
         };
-        Ok(Selection {
-            rule,
-            mac_only_encrypted: self.mac_only_encrypted,
-            encrypt_everything: false,
-        })
+        Ok(Selection { rule, mac_only_encrypted: self.mac_only_encrypted, encrypt_everything: false })
     }
 
     /// The MAC's additional data: `lastmodified` parsed and re-formatted
     /// (spec 4.3).
     pub fn mac_aad(&self) -> Result<String> {
-        Timestamp::parse_rfc3339(&self.last_modified)
-            .map(|ts| ts.to_rfc3339())
-            .ok_or_else(|| {
-                Error::BadMetadata(format!(
-                    "lastmodified {:?} is not an RFC 3339 time",
-                    self.last_modified
-                ))
-            })
+        Timestamp::parse_rfc3339(&self.last_modified).map(|ts| ts.to_rfc3339()).ok_or_else(|| {
+            Error::BadMetadata(format!("lastmodified {:?} is not an RFC 3339 time", self.last_modified))
+        })
     }
 
     /// Read the metadata from the value of the `sops` key.
@@ -187,11 +176,8 @@ impl Metadata {
             items.push(field("shamir_threshold", int(self.shamir_threshold as i64)));
         }
         if self.key_groups.len() >= 2 {
-            let groups = self
-                .key_groups
-                .iter()
-                .map(|group| SeqItem::Value(group_node(group, empty_list)))
-                .collect();
+            let groups =
+                self.key_groups.iter().map(|group| SeqItem::Value(group_node(group, empty_list))).collect();
             items.push(field("key_groups", Node::seq(groups)));
         } else if let Some(group) = self.key_groups.first() {
             for type_id in ["kms", "gcp_kms", "hckms", "azure_kv", "hc_vault", "age"] {
@@ -215,10 +201,7 @@ impl Metadata {
             }
         }
         if self.mac_only_encrypted {
-            items.push(field(
-                "mac_only_encrypted",
-                Node::scalar(Scalar::Bool(true)),
-            ));
+            items.push(field("mac_only_encrypted", Node::scalar(Scalar::Bool(true))));
         }
         items.push(field("version", string(&self.version)));
         if let Some(sealed) = &self.style_memory {
@@ -231,15 +214,10 @@ impl Metadata {
     }
 }
 
-const KEY_TYPES: [&str; 7] = [
-    "kms", "gcp_kms", "hckms", "azure_kv", "hc_vault", "age", "pgp",
-];
+const KEY_TYPES: [&str; 7] = ["kms", "gcp_kms", "hckms", "azure_kv", "hc_vault", "age", "pgp"];
 
 fn field(name: &str, value: Node) -> MapItem {
-    MapItem::Pair(Pair {
-        key: Key::new(name),
-        value,
-    })
+    MapItem::Pair(Pair { key: Key::new(name), value })
 }
 
 fn string(text: &str) -> Node {
@@ -258,9 +236,7 @@ fn map(entries: Vec<(&str, Node)>) -> Node {
 /// empty; hc_vault and age always (spec 5.1).
 fn group_node(group: &[MasterKey], empty_list: EmptyList) -> Node {
     let mut items = Vec::new();
-    for type_id in [
-        "pgp", "kms", "gcp_kms", "hckms", "azure_kv", "hc_vault", "age",
-    ] {
+    for type_id in ["pgp", "kms", "gcp_kms", "hckms", "azure_kv", "hc_vault", "age"] {
         match key_list(group, type_id) {
             Some(list) => items.push(field(type_id, list)),
             None if matches!(type_id, "hc_vault" | "age") => {
@@ -279,20 +255,14 @@ fn group_node(group: &[MasterKey], empty_list: EmptyList) -> Node {
 /// The keys of one type in a group, as a sequence of mappings; `None` when
 /// the group has none.
 fn key_list(group: &[MasterKey], type_id: &str) -> Option<Node> {
-    let entries: Vec<SeqItem> = group
-        .iter()
-        .filter(|k| k.type_id() == type_id)
-        .map(|k| SeqItem::Value(key_node(k)))
-        .collect();
+    let entries: Vec<SeqItem> =
+        group.iter().filter(|k| k.type_id() == type_id).map(|k| SeqItem::Value(key_node(k))).collect();
     (!entries.is_empty()).then(|| Node::seq(entries))
 }
 
 fn key_node(key: &MasterKey) -> Node {
     match key {
-        MasterKey::Age(k) => map(vec![
-            ("recipient", string(&k.recipient)),
-            ("enc", string(&k.enc)),
-        ]),
+        MasterKey::Age(k) => map(vec![("recipient", string(&k.recipient)), ("enc", string(&k.enc))]),
         MasterKey::Pgp(k) => map(vec![
             ("created_at", string(&k.created_at)),
             ("enc", string(&k.enc)),
@@ -306,10 +276,7 @@ fn key_node(key: &MasterKey) -> Node {
             if !k.context.is_empty() {
                 let mut context = k.context.clone();
                 context.sort();
-                let context_items = context
-                    .iter()
-                    .map(|(name, value)| field(name, string(value)))
-                    .collect();
+                let context_items = context.iter().map(|(name, value)| field(name, string(value))).collect();
                 entries.push(("context", Node::map(context_items)));
             }
             entries.push(("created_at", string(&k.created_at)));
@@ -382,9 +349,7 @@ fn read_key_list(type_id: &str, node: &Node) -> Result<Vec<MasterKey>> {
             continue;
         };
         let Value::Map(fields) = &entry.value else {
-            return Err(Error::BadMetadata(format!(
-                "an entry of {type_id} is not a mapping"
-            )));
+            return Err(Error::BadMetadata(format!("an entry of {type_id} is not a mapping")));
         };
         let get = |name: &str| -> Result<String> {
             match crate::tree::map_get(fields, name) {
@@ -402,10 +367,7 @@ fn read_key_list(type_id: &str, node: &Node) -> Result<Vec<MasterKey>> {
             Ok(text)
         };
         let key = match type_id {
-            "age" => MasterKey::Age(AgeKey {
-                recipient: get("recipient")?,
-                enc: get("enc")?,
-            }),
+            "age" => MasterKey::Age(AgeKey { recipient: get("recipient")?, enc: get("enc")? }),
             "pgp" => MasterKey::Pgp(PgpKey {
                 fingerprint: get("fp")?,
                 created_at: created_at()?,
@@ -501,9 +463,7 @@ fn read_threshold(node: &Node) -> Result<usize> {
     let bad = || Error::BadMetadata("shamir_threshold must be a non-negative integer".into());
     match &node.value {
         Value::Scalar(Scalar::Int(i)) => usize::try_from(*i).map_err(|_| bad()),
-        Value::Scalar(Scalar::Float(f)) if f.fract() == 0.0 && *f >= 0.0 && *f < 256.0 => {
-            Ok(*f as usize)
-        }
+        Value::Scalar(Scalar::Float(f)) if f.fract() == 0.0 && *f >= 0.0 && *f < 256.0 => Ok(*f as usize),
         Value::Scalar(Scalar::Null) => Ok(0),
         // dotenv and INI: "2", or "2.000000" from older sops.
         Value::Scalar(Scalar::Str(bytes)) => {
@@ -512,11 +472,7 @@ fn read_threshold(node: &Node) -> Result<usize> {
                 return Ok(n);
             }
             let f: f64 = text.parse().map_err(|_| bad())?;
-            if f.fract() == 0.0 && (0.0..256.0).contains(&f) {
-                Ok(f as usize)
-            } else {
-                Err(bad())
-            }
+            if f.fract() == 0.0 && (0.0..256.0).contains(&f) { Ok(f as usize) } else { Err(bad()) }
         }
         _ => Err(bad()),
     }
@@ -530,14 +486,8 @@ fn check_version(version: &str) -> Result<()> {
     let core = version.strip_prefix('v').unwrap_or(version);
     let core = core.split(['-', '+']).next().unwrap_or("");
     let parts: Vec<&str> = core.split('.').collect();
-    if parts.len() != 3
-        || parts
-            .iter()
-            .any(|p| p.is_empty() || !p.bytes().all(|b| b.is_ascii_digit()))
-    {
-        return Err(Error::BadMetadata(format!(
-            "version {version:?}: No Major.Minor.Patch elements found"
-        )));
+    if parts.len() != 3 || parts.iter().any(|p| p.is_empty() || !p.bytes().all(|b| b.is_ascii_digit())) {
+        return Err(Error::BadMetadata(format!("version {version:?}: No Major.Minor.Patch elements found")));
     }
     Ok(())
 }

@@ -41,45 +41,25 @@ pub struct EncryptRequest {
 /// Encrypt a plaintext file.
 pub fn encrypt(input: &[u8], request: EncryptRequest, services: &KeyServices) -> Result<Vec<u8>> {
     let Parsed { mut tree, layout } = store::parse(request.input_format, input)?;
-    if tree
-        .documents
-        .first()
-        .is_some_and(|doc| doc.get("sops").is_some())
-    {
+    if tree.documents.first().is_some_and(|doc| doc.get("sops").is_some()) {
         return Err(Error::AlreadyEncrypted);
     }
     let data_key = DataKey::generate().map_err(|e| Error::Random(e.to_string()))?;
     let mut key_groups = request.key_groups;
-    wrap_groups(
-        &mut key_groups,
-        &data_key,
-        request.shamir_threshold,
-        services,
-    )?;
+    wrap_groups(&mut key_groups, &data_key, request.shamir_threshold, services)?;
     let rule = request.rule.unwrap_or_default();
     let metadata_rule = Some((rule.field_name().to_owned(), rule.value().to_owned()));
-    let selection = Selection {
-        rule,
-        mac_only_encrypted: request.mac_only_encrypted,
-        encrypt_everything: false,
-    };
+    let selection =
+        Selection { rule, mac_only_encrypted: request.mac_only_encrypted, encrypt_everything: false };
     let cipher = ValueCipher::new(&data_key);
     let same_format = layout.format() == request.output_format;
-    let styled = if same_format {
-        layout.styled_tokens(&tree, &request.store_options)
-    } else {
-        Default::default()
-    };
+    let styled =
+        if same_format { layout.styled_tokens(&tree, &request.store_options) } else { Default::default() };
     let mac = walk::encrypt_tree(&mut tree, &selection, &cipher, request.cipher)?;
     let style_memory = StyleMemory::bind(&tree, styled).seal(&cipher, request.cipher);
     let last_modified = Timestamp::now_utc_seconds().to_rfc3339();
     let mac_envelope = cipher
-        .encrypt(
-            request.cipher,
-            mac.0.as_bytes(),
-            last_modified.as_bytes(),
-            ValueType::Str,
-        )
+        .encrypt(request.cipher, mac.0.as_bytes(), last_modified.as_bytes(), ValueType::Str)
         .map_err(|e| Error::Random(e.to_string()))?;
     let shamir_threshold = match (key_groups.len(), request.shamir_threshold) {
         (n, 0) if n >= 2 => n,
@@ -142,44 +122,23 @@ pub fn open(
 ) -> Result<Opened> {
     let mut parsed = store::parse(format, input)?;
     let metadata = take_metadata(&mut parsed.tree)?;
-    let data_key = unwrap_groups(
-        &metadata.key_groups,
-        metadata.shamir_threshold,
-        services,
-        order,
-    )?;
+    let data_key = unwrap_groups(&metadata.key_groups, metadata.shamir_threshold, services, order)?;
     let cipher = ValueCipher::new(&data_key);
     let selection = metadata.selection()?;
-    let tags = metadata
-        .style_memory
-        .as_ref()
-        .map(|_| style::tags_by_src(&parsed.tree));
+    let tags = metadata.style_memory.as_ref().map(|_| style::tags_by_src(&parsed.tree));
     let (mac, warnings) = walk::decrypt_tree(&mut parsed.tree, &selection, &cipher)?;
     if !ignore_mac {
         verify_mac(&metadata, &cipher, &mac)?;
     }
     if let (Some(sealed), Some(tags)) = (&metadata.style_memory, tags) {
-        parsed
-            .layout
-            .set_overrides(StyleMemory::open(sealed, &cipher).texts_by_src(&tags));
+        parsed.layout.set_overrides(StyleMemory::open(sealed, &cipher).texts_by_src(&tags));
     }
-    Ok(Opened {
-        parsed,
-        metadata,
-        data_key,
-        warnings,
-    })
+    Ok(Opened { parsed, metadata, data_key, warnings })
 }
 
 /// Decrypt an encrypted file.
 pub fn decrypt(input: &[u8], request: DecryptRequest, services: &KeyServices) -> Result<Decrypted> {
-    let opened = open(
-        input,
-        request.input_format,
-        request.ignore_mac,
-        &request.decryption_order,
-        services,
-    )?;
+    let opened = open(input, request.input_format, request.ignore_mac, &request.decryption_order, services)?;
     let Parsed { tree, layout } = &opened.parsed;
     let output = match &request.extract {
         Some(steps) => extract(tree, steps, request.output_format, &request.store_options)?,
@@ -194,24 +153,17 @@ pub fn decrypt(input: &[u8], request: DecryptRequest, services: &KeyServices) ->
             )?
         }
     };
-    Ok(Decrypted {
-        output: Zeroizing::new(output),
-        warnings: opened.warnings,
-    })
+    Ok(Decrypted { output: Zeroizing::new(output), warnings: opened.warnings })
 }
 
 /// Remove the `sops` entry from every document and read the first one.
 pub fn take_metadata(tree: &mut Tree) -> Result<Metadata> {
     let mut found = None;
     for (index, document) in tree.documents.iter_mut().enumerate() {
-        let position = document
-            .items
-            .iter()
-            .position(|item| matches!(item, MapItem::Pair(p) if p.key.name == "sops"));
+        let position =
+            document.items.iter().position(|item| matches!(item, MapItem::Pair(p) if p.key.name == "sops"));
         if let Some(position) = position {
-            let MapItem::Pair(pair) = document.items.remove(position) else {
-                unreachable!("found a pair")
-            };
+            let MapItem::Pair(pair) = document.items.remove(position) else { unreachable!("found a pair") };
             if index == 0 {
                 found = Some(pair.value);
             }
@@ -252,11 +204,7 @@ fn extract(tree: &Tree, steps: &[Step], format: Format, options: &StoreOptions) 
     match &node.value {
         Value::Scalar(Scalar::Str(bytes)) => Ok(bytes.as_bytes().to_vec()),
         Value::Map(items) => {
-            let sub = Tree {
-                documents: vec![crate::tree::Document {
-                    items: items.clone(),
-                }],
-            };
+            let sub = Tree { documents: vec![crate::tree::Document { items: items.clone() }] };
             store::emit(format, &sub, None, None, options)
         }
         _ => store::emit_value(format, &strip_positions(node), options),

@@ -87,9 +87,7 @@ impl DataKey {
         if bytes.len() != Self::LEN {
             return None;
         }
-        Some(DataKey(SecretBox::init_with_mut(|key: &mut [u8; 32]| {
-            key.copy_from_slice(bytes)
-        })))
+        Some(DataKey(SecretBox::init_with_mut(|key: &mut [u8; 32]| key.copy_from_slice(bytes))))
     }
 
     pub fn expose(&self) -> &[u8; 32] {

@@ -69,10 +69,7 @@ impl StyleMemory {
             return None;
         }
         let json = zeroize::Zeroizing::new(serde_json::to_string(&self.by_tag).ok()?);
-        cipher
-            .encrypt(kind, json.as_bytes(), AAD, ValueType::Str)
-            .ok()
-            .map(|e| e.to_text())
+        cipher.encrypt(kind, json.as_bytes(), AAD, ValueType::Str).ok().map(|e| e.to_text())
     }
 
     /// Open the sealed field; anything that does not open is ignored (the
@@ -84,9 +81,7 @@ impl StyleMemory {
             .and_then(|plain: SecretBytes| {
                 serde_json::from_slice::<BTreeMap<String, String>>(plain.as_bytes()).ok()
             });
-        StyleMemory {
-            by_tag: opened.unwrap_or_default(),
-        }
+        StyleMemory { by_tag: opened.unwrap_or_default() }
     }
 
     /// The remembered text for each position whose envelope tag is known.
@@ -167,18 +162,12 @@ mod tests {
     #[test]
     fn seals_binds_and_opens() {
         let cipher = ValueCipher::new(&DataKey::from_slice(&[1; 32]).unwrap());
-        let envelope = cipher
-            .encrypt(CipherKind::Aes256Gcm, b"x", b"a:", ValueType::Str)
-            .unwrap()
-            .to_text();
+        let envelope = cipher.encrypt(CipherKind::Aes256Gcm, b"x", b"a:", ValueType::Str).unwrap().to_text();
         let mut node = Node::scalar(Scalar::str(&envelope));
         node.src = Src(3);
         let tree = Tree {
             documents: vec![Document {
-                items: vec![MapItem::Pair(Pair {
-                    key: Key::new("a"),
-                    value: node,
-                })],
+                items: vec![MapItem::Pair(Pair { key: Key::new("a"), value: node })],
             }],
         };
         let memory = StyleMemory::bind(&tree, HashMap::from([(Src(3), "'x'".to_owned())]));

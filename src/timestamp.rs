@@ -60,10 +60,7 @@ impl Timestamp {
     /// The current UTC time truncated to whole seconds, as sops writes
     /// `lastmodified`.
     pub fn now_utc_seconds() -> Timestamp {
-        let secs = SystemTime::now()
-            .duration_since(UNIX_EPOCH)
-            .map(|d| d.as_secs() as i64)
-            .unwrap_or(0);
+        let secs = SystemTime::now().duration_since(UNIX_EPOCH).map(|d| d.as_secs() as i64).unwrap_or(0);
         Timestamp::from_unix_seconds(secs)
     }
 
@@ -185,10 +182,7 @@ struct Cursor<'a> {
 
 impl<'a> Cursor<'a> {
     fn new(text: &'a str) -> Self {
-        Cursor {
-            bytes: text.as_bytes(),
-            pos: 0,
-        }
+        Cursor { bytes: text.as_bytes(), pos: 0 }
     }
 
     fn at_end(&self) -> bool {
@@ -208,10 +202,7 @@ impl<'a> Cursor<'a> {
     fn number(&mut self, min: usize, max: usize) -> Option<u32> {
         let start = self.pos;
         let mut value = 0u32;
-        while self.pos < self.bytes.len()
-            && self.pos - start < max
-            && self.bytes[self.pos].is_ascii_digit()
-        {
+        while self.pos < self.bytes.len() && self.pos - start < max && self.bytes[self.pos].is_ascii_digit() {
             value = value * 10 + u32::from(self.bytes[self.pos] - b'0');
             self.pos += 1;
         }
@@ -227,16 +218,7 @@ impl<'a> Cursor<'a> {
         if !(1..=12).contains(&month) || day == 0 || day > days_in_month(year, month) {
             return None;
         }
-        Some(Timestamp {
-            year,
-            month,
-            day,
-            hour: 0,
-            minute: 0,
-            second: 0,
-            nanos: 0,
-            offset_seconds: 0,
-        })
+        Some(Timestamp { year, month, day, hour: 0, minute: 0, second: 0, nanos: 0, offset_seconds: 0 })
     }
 
     fn date_time(&mut self, widths: Widths, separators: &[u8]) -> Option<Timestamp> {
@@ -325,17 +307,8 @@ mod tests {
 
     #[test]
     fn unix_seconds_to_civil() {
-        assert_eq!(
-            Timestamp::from_unix_seconds(0).to_rfc3339(),
-            "1970-01-01T00:00:00Z"
-        );
-        assert_eq!(
-            Timestamp::from_unix_seconds(1_735_689_600).to_rfc3339(),
-            "2025-01-01T00:00:00Z"
-        );
-        assert_eq!(
-            Timestamp::from_unix_seconds(951_782_400).to_rfc3339(),
-            "2000-02-29T00:00:00Z"
-        );
+        assert_eq!(Timestamp::from_unix_seconds(0).to_rfc3339(), "1970-01-01T00:00:00Z");
+        assert_eq!(Timestamp::from_unix_seconds(1_735_689_600).to_rfc3339(), "2025-01-01T00:00:00Z");
+        assert_eq!(Timestamp::from_unix_seconds(951_782_400).to_rfc3339(), "2000-02-29T00:00:00Z");
     }
 }

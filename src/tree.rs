@@ -76,10 +76,7 @@ pub struct Key {
 
 impl Key {
     pub fn new(name: impl Into<String>) -> Key {
-        Key {
-            name: name.into(),
-            is_string: true,
-        }
+        Key { name: name.into(), is_string: true }
     }
 }
 
@@ -101,11 +98,7 @@ pub struct Comment {
 
 impl Comment {
     pub fn new(text: impl Into<SecretBytes>) -> Comment {
-        Comment {
-            text: text.into(),
-            src: Src::NONE,
-            changed: false,
-        }
+        Comment { text: text.into(), src: Src::NONE, changed: false }
     }
 }
 
@@ -121,11 +114,7 @@ pub struct Node {
 
 impl Node {
     pub fn new(value: Value) -> Node {
-        Node {
-            value,
-            src: Src::NONE,
-            changed: false,
-        }
+        Node { value, src: Src::NONE, changed: false }
     }
 
     pub fn scalar(scalar: Scalar) -> Node {
@@ -269,10 +258,7 @@ impl Scalar {
 
     /// Parse a decrypted plaintext back into a value of the declared type
     /// (spec 2.3, right-hand column). `Comment` is not a scalar type.
-    pub fn from_plaintext(
-        value_type: ValueType,
-        bytes: SecretBytes,
-    ) -> Result<Scalar, BadPlaintext> {
+    pub fn from_plaintext(value_type: ValueType, bytes: SecretBytes) -> Result<Scalar, BadPlaintext> {
         let bad = BadPlaintext(value_type);
         match value_type {
             ValueType::Str | ValueType::Bytes => Ok(Scalar::Str(bytes)),
@@ -321,14 +307,10 @@ impl Scalar {
 impl Tree {
     /// The value of the top-level key `name` in the first document.
     pub fn top_level(&self, name: &str) -> Option<&Node> {
-        self.documents
-            .first()?
-            .items
-            .iter()
-            .find_map(|item| match item {
-                MapItem::Pair(pair) if pair.key.name == name => Some(&pair.value),
-                _ => None,
-            })
+        self.documents.first()?.items.iter().find_map(|item| match item {
+            MapItem::Pair(pair) if pair.key.name == name => Some(&pair.value),
+            _ => None,
+        })
     }
 }
 
@@ -366,11 +348,8 @@ mod tests {
         let back = Scalar::from_plaintext(ValueType::Float, big.plaintext()).unwrap();
         assert_eq!(back, big);
         // What sops writes is a plain float again.
-        let sops = Scalar::from_plaintext(
-            ValueType::Float,
-            SecretBytes::from_str("12345678901234567000"),
-        )
-        .unwrap();
+        let sops =
+            Scalar::from_plaintext(ValueType::Float, SecretBytes::from_str("12345678901234567000")).unwrap();
         assert_eq!(sops, Scalar::Float(12345678901234567000.0));
     }
 
@@ -378,16 +357,12 @@ mod tests {
     fn parses_plaintext_like_sops() {
         let int = Scalar::from_plaintext(ValueType::Int, SecretBytes::from_str("007")).unwrap();
         assert_eq!(int.mac_bytes().as_bytes(), b"7");
-        let float =
-            Scalar::from_plaintext(ValueType::Float, SecretBytes::from_str("1.50")).unwrap();
+        let float = Scalar::from_plaintext(ValueType::Float, SecretBytes::from_str("1.50")).unwrap();
         assert_eq!(float.mac_bytes().as_bytes(), b"1.5");
-        let boolean =
-            Scalar::from_plaintext(ValueType::Bool, SecretBytes::from_str("true")).unwrap();
+        let boolean = Scalar::from_plaintext(ValueType::Bool, SecretBytes::from_str("true")).unwrap();
         assert_eq!(boolean.mac_bytes().as_bytes(), b"True");
         assert!(Scalar::from_plaintext(ValueType::Int, SecretBytes::from_str("x")).is_err());
-        assert!(
-            Scalar::from_plaintext(ValueType::Time, SecretBytes::from_str("2024-01-01")).is_err()
-        );
+        assert!(Scalar::from_plaintext(ValueType::Time, SecretBytes::from_str("2024-01-01")).is_err());
     }
 
     #[test]

@@ -35,15 +35,11 @@ pub fn parse(text: &str) -> Result<Vec<Step>, String> {
     let mut steps = Vec::new();
     for piece in pieces {
         let Some(inner) = piece.strip_suffix(']') else {
-            return Err(format!(
-                "component {piece:?} of path {text:?} does not end with ']'"
-            ));
+            return Err(format!("component {piece:?} of path {text:?} does not end with ']'"));
         };
         if inner.starts_with(['"', '\'']) {
             if inner.len() < 2 {
-                return Err(format!(
-                    "component {piece:?} of path {text:?} is not a quoted key"
-                ));
+                return Err(format!("component {piece:?} of path {text:?} is not a quoted key"));
             }
             steps.push(Step::Key(inner[1..inner.len() - 1].to_owned()));
         } else {

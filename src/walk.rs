@@ -176,18 +176,14 @@ impl<'a> Walker<'a> {
             SelectionRule::UnencryptedSuffix(s) | SelectionRule::EncryptedSuffix(s) => {
                 key.ends_with(s.as_str())
             }
-            SelectionRule::UnencryptedRegex(r) | SelectionRule::EncryptedRegex(r) => {
-                r.is_match(key)
-            }
+            SelectionRule::UnencryptedRegex(r) | SelectionRule::EncryptedRegex(r) => r.is_match(key),
             _ => false,
         }
     }
 
     fn comment_matches(&self, text: &SecretBytes) -> bool {
         let regex = match &self.selection.rule {
-            SelectionRule::UnencryptedCommentRegex(r) | SelectionRule::EncryptedCommentRegex(r) => {
-                r
-            }
+            SelectionRule::UnencryptedCommentRegex(r) | SelectionRule::EncryptedCommentRegex(r) => r,
             _ => return false,
         };
         text.as_str().is_some_and(|t| regex.is_match(t))
@@ -196,11 +192,7 @@ impl<'a> Walker<'a> {
     /// The additional data at the current path. The empty path (a top-level
     /// comment) is `:`, the join of no components plus the trailing colon.
     fn current_aad(&self) -> &[u8] {
-        if self.aad.is_empty() {
-            b":"
-        } else {
-            self.aad.as_bytes()
-        }
+        if self.aad.is_empty() { b":" } else { self.aad.as_bytes() }
     }
 
     fn push_key(&mut self, key: &str) {
@@ -255,9 +247,7 @@ impl<'a> Walker<'a> {
         }
         let any_component = self.matching_components > 0;
         match &self.selection.rule {
-            SelectionRule::UnencryptedSuffix(_) | SelectionRule::UnencryptedRegex(_) => {
-                !any_component
-            }
+            SelectionRule::UnencryptedSuffix(_) | SelectionRule::UnencryptedRegex(_) => !any_component,
             SelectionRule::EncryptedSuffix(_) | SelectionRule::EncryptedRegex(_) => any_component,
             SelectionRule::UnencryptedCommentRegex(_) => self.active_comment_matches == 0,
             SelectionRule::EncryptedCommentRegex(_) => {
@@ -328,19 +318,13 @@ impl<'a> Walker<'a> {
         let Some(text) = text.as_str() else {
             return Ok(None);
         };
-        if !text.ends_with(",type:comment]") || !looks_encrypted(text) || !self.is_encrypted(false)
-        {
+        if !text.ends_with(",type:comment]") || !looks_encrypted(text) || !self.is_encrypted(false) {
             return Ok(None);
         }
         let envelope = Envelope::parse(text).map_err(|reason| self.decrypt_error(reason))?;
-        let plaintext = cipher
-            .decrypt(&envelope, self.current_aad())
-            .map_err(|reason| self.decrypt_error(reason))?;
-        Ok(Some(Comment {
-            text: plaintext,
-            src: node.src,
-            changed: true,
-        }))
+        let plaintext =
+            cipher.decrypt(&envelope, self.current_aad()).map_err(|reason| self.decrypt_error(reason))?;
+        Ok(Some(Comment { text: plaintext, src: node.src, changed: true }))
     }
 
     fn visit_node(&mut self, node: &mut Node) -> Result<()> {
@@ -362,9 +346,7 @@ impl<'a> Walker<'a> {
     }
 
     fn visit_scalar(&mut self, node: &mut Node) -> Result<()> {
-        let Value::Scalar(scalar) = &node.value else {
-            unreachable!("visit_scalar on a collection")
-        };
+        let Value::Scalar(scalar) = &node.value else { unreachable!("visit_scalar on a collection") };
         if scalar.is_null() {
             return Ok(());
         }
@@ -378,12 +360,7 @@ impl<'a> Walker<'a> {
                 }
                 let value_type = scalar.value_type().expect("null was skipped above");
                 let envelope = cipher
-                    .encrypt(
-                        kind,
-                        scalar.plaintext().as_bytes(),
-                        self.aad.as_bytes(),
-                        value_type,
-                    )
+                    .encrypt(kind, scalar.plaintext().as_bytes(), self.aad.as_bytes(), value_type)
                     .map_err(|e| Error::Random(e.to_string()))?;
                 node.value = Value::Scalar(Scalar::Str(SecretBytes::from(envelope.to_text())));
                 node.changed = true;
@@ -403,20 +380,15 @@ impl<'a> Walker<'a> {
                         });
                     }
                 };
-                let envelope =
-                    Envelope::parse(text).map_err(|reason| self.decrypt_error(reason))?;
+                let envelope = Envelope::parse(text).map_err(|reason| self.decrypt_error(reason))?;
                 if envelope.value_type == ValueType::Comment {
-                    return Err(
-                        self.decrypt_error(EnvelopeError::BadPlaintext("value (it is a comment)"))
-                    );
+                    return Err(self.decrypt_error(EnvelopeError::BadPlaintext("value (it is a comment)")));
                 }
                 let plaintext = cipher
                     .decrypt(&envelope, self.aad.as_bytes())
                     .map_err(|reason| self.decrypt_error(reason))?;
-                let value =
-                    Scalar::from_plaintext(envelope.value_type, plaintext).map_err(|bad| {
-                        self.decrypt_error(EnvelopeError::BadPlaintext(bad.0.as_str()))
-                    })?;
+                let value = Scalar::from_plaintext(envelope.value_type, plaintext)
+                    .map_err(|bad| self.decrypt_error(EnvelopeError::BadPlaintext(bad.0.as_str())))?;
                 self.hash(&value, true);
                 node.value = Value::Scalar(value);
                 node.changed = true;
@@ -435,10 +407,7 @@ impl<'a> Walker<'a> {
     fn visit_comment(&mut self, comment: &mut Comment) -> Result<()> {
         let matched = self.comment_matches(&comment.text);
         if matched {
-            *self
-                .level_comment_matches
-                .last_mut()
-                .expect("a level is always open") += 1;
+            *self.level_comment_matches.last_mut().expect("a level is always open") += 1;
             self.active_comment_matches += 1;
         }
         if comment.text.is_empty() || !self.is_encrypted(matched) {
@@ -448,12 +417,7 @@ impl<'a> Walker<'a> {
             Action::Hash => {}
             Action::Encrypt { cipher, kind } => {
                 let envelope = cipher
-                    .encrypt(
-                        kind,
-                        comment.text.as_bytes(),
-                        self.current_aad(),
-                        ValueType::Comment,
-                    )
+                    .encrypt(kind, comment.text.as_bytes(), self.current_aad(), ValueType::Comment)
                     .map_err(|e| Error::Random(e.to_string()))?;
                 let text = envelope.to_text();
                 if let SelectionRule::UnencryptedCommentRegex(r) = &self.selection.rule {
@@ -510,32 +474,20 @@ impl<'a> Walker<'a> {
     }
 
     fn decrypt_error(&self, reason: EnvelopeError) -> Error {
-        Error::DecryptValue {
-            path: self.path_for_message(),
-            reason,
-        }
+        Error::DecryptValue { path: self.path_for_message(), reason }
     }
 
     /// The current path for messages: `["a"]["b"]`, or `the top level`.
     fn path_for_message(&self) -> String {
         let mut out = String::new();
         let mut start = 0;
-        for &end in self
-            .aad_marks
-            .iter()
-            .skip(1)
-            .chain(std::iter::once(&self.aad.len()))
-        {
+        for &end in self.aad_marks.iter().skip(1).chain(std::iter::once(&self.aad.len())) {
             if end > start {
                 out.push_str(&format!("[{:?}]", &self.aad[start..end - 1]));
             }
             start = end;
         }
-        if out.is_empty() {
-            "the top level".to_owned()
-        } else {
-            out
-        }
+        if out.is_empty() { "the top level".to_owned() } else { out }
     }
 
     fn finish(self) -> (MacHex, Vec<Warning>) {

@@ -26,7 +26,9 @@ fn write(dir: &Path, name: &str, text: &str) -> PathBuf {
 }
 
 fn plain_yaml() -> String {
-    format!("# settings\ndb:\n  user: app   # who\n  password: '{SECRET}'\n  port: 5432\nlist:\n  - one\n  - 2\n")
+    format!(
+        "# settings\ndb:\n  user: app   # who\n  password: '{SECRET}'\n  port: 5432\nlist:\n  - one\n  - 2\n"
+    )
 }
 
 /// Encrypt `file` to key1 with sops-rs and return the ciphertext.
@@ -52,7 +54,8 @@ fn encrypt_then_decrypt_gives_the_file_back_byte_for_byte() {
         assert!(!encrypted.contains(SECRET), "the secret is encrypted");
         assert!(!encrypted.contains("# who"), "comments are encrypted too");
         let enc = write(sandbox.path(), "s.enc.yaml", &encrypted);
-        let output = sandbox.sops_rs().env("SOPS_AGE_KEY_FILE", key1()).arg("decrypt").arg(&enc).output().unwrap();
+        let output =
+            sandbox.sops_rs().env("SOPS_AGE_KEY_FILE", key1()).arg("decrypt").arg(&enc).output().unwrap();
         assert_exit(&output, 0, "decrypt");
         assert_eq!(stdout_text(&output), plain_yaml(), "with {cipher}");
     }
@@ -88,7 +91,12 @@ fn default_cipher_is_xchacha_and_aes_is_chosen_by_flag_env_or_rule() {
         .output()
         .unwrap();
     assert!(stdout_text(&output).contains("ENC[XCHACHA20_POLY1305,"));
-    let output = sandbox.sops_rs().args(["encrypt", "--cipher", "rot13", "--age", &recipient_of(&key1())]).arg(&plain).output().unwrap();
+    let output = sandbox
+        .sops_rs()
+        .args(["encrypt", "--cipher", "rot13", "--age", &recipient_of(&key1())])
+        .arg(&plain)
+        .output()
+        .unwrap();
     assert_exit(&output, 1, "unknown cipher");
 }
 
@@ -96,17 +104,20 @@ fn default_cipher_is_xchacha_and_aes_is_chosen_by_flag_env_or_rule() {
 fn legacy_flags_work_like_subcommands() {
     let sandbox = Sandbox::new();
     let plain = write(sandbox.path(), "s.yaml", &plain_yaml());
-    let output = sandbox.sops_rs().args(["-e", "--age", &recipient_of(&key1())]).arg(&plain).output().unwrap();
+    let output =
+        sandbox.sops_rs().args(["-e", "--age", &recipient_of(&key1())]).arg(&plain).output().unwrap();
     assert_exit(&output, 0, "sops -e");
     let enc = write(sandbox.path(), "s.enc.yaml", &stdout_text(&output));
     let output = sandbox.sops_rs().env("SOPS_AGE_KEY_FILE", key1()).arg("-d").arg(&enc).output().unwrap();
     assert_exit(&output, 0, "sops -d");
     assert_eq!(stdout_text(&output), plain_yaml());
     // In place with the legacy -i.
-    let output = sandbox.sops_rs().args(["-e", "-i", "--age", &recipient_of(&key1())]).arg(&plain).output().unwrap();
+    let output =
+        sandbox.sops_rs().args(["-e", "-i", "--age", &recipient_of(&key1())]).arg(&plain).output().unwrap();
     assert_exit(&output, 0, "sops -e -i");
     assert!(std::fs::read_to_string(&plain).unwrap().contains("sops:"));
-    let output = sandbox.sops_rs().env("SOPS_AGE_KEY_FILE", key1()).args(["-d", "-i"]).arg(&plain).output().unwrap();
+    let output =
+        sandbox.sops_rs().env("SOPS_AGE_KEY_FILE", key1()).args(["-d", "-i"]).arg(&plain).output().unwrap();
     assert_exit(&output, 0, "sops -d -i");
     assert_eq!(std::fs::read_to_string(&plain).unwrap(), plain_yaml());
 }
@@ -125,7 +136,12 @@ fn refuses_to_encrypt_twice() {
     let plain = write(sandbox.path(), "s.yaml", &plain_yaml());
     let enc = write(sandbox.path(), "s.enc.yaml", &encrypt_to_key1(&sandbox, &plain, &[]));
     let before = std::fs::read(&enc).unwrap();
-    let output = sandbox.sops_rs().args(["encrypt", "-i", "--age", &recipient_of(&key1())]).arg(&enc).output().unwrap();
+    let output = sandbox
+        .sops_rs()
+        .args(["encrypt", "-i", "--age", &recipient_of(&key1())])
+        .arg(&enc)
+        .output()
+        .unwrap();
     assert_exit(&output, 203, "already encrypted");
     assert!(stderr_text(&output).contains("already encrypted"));
     assert_eq!(std::fs::read(&enc).unwrap(), before, "the file is untouched");
@@ -160,14 +176,27 @@ fn flag_conflicts_and_missing_files() {
     let r = recipient_of(&key1());
     let plain = write(sandbox.path(), "s.yaml", "a: b\n");
     let out = sandbox.path().join("out.yaml");
-    let output = sandbox.sops_rs().args(["encrypt", "-i", "--output"]).arg(&out).args(["--age", &r]).arg(&plain).output().unwrap();
+    let output = sandbox
+        .sops_rs()
+        .args(["encrypt", "-i", "--output"])
+        .arg(&out)
+        .args(["--age", &r])
+        .arg(&plain)
+        .output()
+        .unwrap();
     assert_exit(&output, 8, "-i with --output");
     assert!(!out.exists());
     let output = sandbox.sops_rs().args(["encrypt", "--age", &r]).output().unwrap();
     assert_exit(&output, 8, "stdin without --filename-override");
-    let output = sandbox.sops_rs().args(["encrypt", "--age", &r, "missing.yaml"]).current_dir(sandbox.path()).output().unwrap();
+    let output = sandbox
+        .sops_rs()
+        .args(["encrypt", "--age", &r, "missing.yaml"])
+        .current_dir(sandbox.path())
+        .output()
+        .unwrap();
     assert_exit(&output, 100, "missing file");
-    let output = sandbox.sops_rs().args(["decrypt", "missing.yaml"]).current_dir(sandbox.path()).output().unwrap();
+    let output =
+        sandbox.sops_rs().args(["decrypt", "missing.yaml"]).current_dir(sandbox.path()).output().unwrap();
     assert_exit(&output, 100, "missing file");
     let output = sandbox.sops_rs().args(["decrypt", "--extract", "list"]).arg(&plain).output().unwrap();
     assert_exit(&output, 91, "bad --extract");
@@ -180,7 +209,11 @@ fn keys_come_from_flags_or_rules_with_sops_errors() {
     let output = sandbox.sops_rs().current_dir(sandbox.path()).args(["encrypt", "s.yaml"]).output().unwrap();
     assert_exit(&output, 1, "no keys, no config");
     assert!(stderr_text(&output).contains("no keys provided"), "{}", stderr_text(&output));
-    write(sandbox.path(), ".sops.yaml", &format!("creation_rules:\n  - path_regex: \\.env$\n    age: {}\n", recipient_of(&key1())));
+    write(
+        sandbox.path(),
+        ".sops.yaml",
+        &format!("creation_rules:\n  - path_regex: \\.env$\n    age: {}\n", recipient_of(&key1())),
+    );
     let output = sandbox.sops_rs().current_dir(sandbox.path()).args(["encrypt", "s.yaml"]).output().unwrap();
     assert_exit(&output, 1, "no matching rule");
     assert!(stderr_text(&output).contains("no matching creation rules found"));
@@ -226,9 +259,11 @@ fn wrong_key_error_lists_every_recipient_and_why() {
     let plain = write(sandbox.path(), "s.yaml", &plain_yaml());
     let r1 = recipient_of(&key1());
     let r3 = recipient_of(&vectors().join("keys/age3.txt"));
-    let output = sandbox.sops_rs().args(["encrypt", "--age", &format!("{r1},{r3}")]).arg(&plain).output().unwrap();
+    let output =
+        sandbox.sops_rs().args(["encrypt", "--age", &format!("{r1},{r3}")]).arg(&plain).output().unwrap();
     let enc = write(sandbox.path(), "s.enc.yaml", &stdout_text(&output));
-    let output = sandbox.sops_rs().env("SOPS_AGE_KEY_FILE", key2()).arg("decrypt").arg(&enc).output().unwrap();
+    let output =
+        sandbox.sops_rs().env("SOPS_AGE_KEY_FILE", key2()).arg("decrypt").arg(&enc).output().unwrap();
     assert_exit(&output, 128, "wrong key");
     let stderr = stderr_text(&output);
     assert!(stderr.contains(&r1) && stderr.contains(&r3), "both recipients are named:\n{stderr}");
@@ -258,18 +293,30 @@ fn tampering_is_refused_and_never_prints_the_secret() {
     swapped[user] = lines[user].replace(&user_env, &pass_env);
     swapped[pass] = lines[pass].replace(&pass_env, &user_env);
     let enc = write(sandbox.path(), "swapped.yaml", &(swapped.join("\n") + "\n"));
-    let output = sandbox.sops_rs().env("SOPS_AGE_KEY_FILE", key1()).arg("decrypt").arg(&enc).output().unwrap();
+    let output =
+        sandbox.sops_rs().env("SOPS_AGE_KEY_FILE", key1()).arg("decrypt").arg(&enc).output().unwrap();
     assert_exit(&output, 25, "swapped values");
     assert!(!stderr_text(&output).contains(SECRET));
     assert!(output.stdout.is_empty());
     // Drop a list item: every value decrypts, the MAC does not match.
-    let dropped: Vec<&str> = lines.iter().copied().filter(|l| !l.trim_start().starts_with("- ENC[") || !l.contains("type:int")).collect();
+    let dropped: Vec<&str> = lines
+        .iter()
+        .copied()
+        .filter(|l| !l.trim_start().starts_with("- ENC[") || !l.contains("type:int"))
+        .collect();
     let enc = write(sandbox.path(), "dropped.yaml", &(dropped.join("\n") + "\n"));
-    let output = sandbox.sops_rs().env("SOPS_AGE_KEY_FILE", key1()).arg("decrypt").arg(&enc).output().unwrap();
+    let output =
+        sandbox.sops_rs().env("SOPS_AGE_KEY_FILE", key1()).arg("decrypt").arg(&enc).output().unwrap();
     assert_exit(&output, 51, "dropped item");
     assert!(!stderr_text(&output).contains(SECRET));
     assert!(stderr_text(&output).contains("--ignore-mac"), "the hint names the way out");
-    let output = sandbox.sops_rs().env("SOPS_AGE_KEY_FILE", key1()).args(["decrypt", "--ignore-mac"]).arg(&enc).output().unwrap();
+    let output = sandbox
+        .sops_rs()
+        .env("SOPS_AGE_KEY_FILE", key1())
+        .args(["decrypt", "--ignore-mac"])
+        .arg(&enc)
+        .output()
+        .unwrap();
     assert_exit(&output, 0, "--ignore-mac");
     assert!(stdout_text(&output).contains(SECRET));
 }
@@ -280,17 +327,33 @@ fn output_files_are_atomic_and_plaintext_is_private() {
     let plain = write(sandbox.path(), "s.yaml", &plain_yaml());
     let enc = write(sandbox.path(), "s.enc.yaml", &encrypt_to_key1(&sandbox, &plain, &[]));
     let out = sandbox.path().join("decrypted.yaml");
-    let output = sandbox.sops_rs().env("SOPS_AGE_KEY_FILE", key1()).args(["decrypt", "--output"]).arg(&out).arg(&enc).output().unwrap();
+    let output = sandbox
+        .sops_rs()
+        .env("SOPS_AGE_KEY_FILE", key1())
+        .args(["decrypt", "--output"])
+        .arg(&out)
+        .arg(&enc)
+        .output()
+        .unwrap();
     assert_exit(&output, 0, "decrypt --output");
     assert!(output.stdout.is_empty());
     assert_eq!(std::fs::read_to_string(&out).unwrap(), plain_yaml());
     assert_eq!(std::fs::metadata(&out).unwrap().permissions().mode() & 0o777, 0o600);
     // In place keeps the file's mode.
     std::fs::set_permissions(&enc, std::fs::Permissions::from_mode(0o640)).unwrap();
-    let output = sandbox.sops_rs().env("SOPS_AGE_KEY_FILE", key1()).args(["decrypt", "-i"]).arg(&enc).output().unwrap();
+    let output = sandbox
+        .sops_rs()
+        .env("SOPS_AGE_KEY_FILE", key1())
+        .args(["decrypt", "-i"])
+        .arg(&enc)
+        .output()
+        .unwrap();
     assert_exit(&output, 0, "decrypt -i");
     assert_eq!(std::fs::metadata(&enc).unwrap().permissions().mode() & 0o777, 0o640);
-    let names: Vec<String> = std::fs::read_dir(sandbox.path()).unwrap().map(|e| e.unwrap().file_name().to_string_lossy().into_owned()).collect();
+    let names: Vec<String> = std::fs::read_dir(sandbox.path())
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .collect();
     assert!(names.iter().all(|n| !n.contains("sops-rs-tmp")), "no temporary files left: {names:?}");
 }
 
@@ -299,7 +362,15 @@ fn extract_prints_one_value() {
     let sandbox = Sandbox::new();
     let plain = write(sandbox.path(), "s.yaml", &plain_yaml());
     let enc = write(sandbox.path(), "s.enc.yaml", &encrypt_to_key1(&sandbox, &plain, &[]));
-    let run = |path: &str| sandbox.sops_rs().env("SOPS_AGE_KEY_FILE", key1()).args(["decrypt", "--extract", path]).arg(&enc).output().unwrap();
+    let run = |path: &str| {
+        sandbox
+            .sops_rs()
+            .env("SOPS_AGE_KEY_FILE", key1())
+            .args(["decrypt", "--extract", path])
+            .arg(&enc)
+            .output()
+            .unwrap()
+    };
     let output = run(r#"["db"]["password"]"#);
     assert_exit(&output, 0, "extract string");
     assert_eq!(stdout_text(&output), SECRET, "a string is printed raw, without newline");
@@ -345,7 +416,13 @@ fn converts_between_yaml_and_json() {
     let sandbox = Sandbox::new();
     let plain = write(sandbox.path(), "s.yaml", "a: 1\nb:\n  - x\n  - true\n");
     let enc = write(sandbox.path(), "s.enc.yaml", &encrypt_to_key1(&sandbox, &plain, &[]));
-    let output = sandbox.sops_rs().env("SOPS_AGE_KEY_FILE", key1()).args(["decrypt", "--output-type", "json"]).arg(&enc).output().unwrap();
+    let output = sandbox
+        .sops_rs()
+        .env("SOPS_AGE_KEY_FILE", key1())
+        .args(["decrypt", "--output-type", "json"])
+        .arg(&enc)
+        .output()
+        .unwrap();
     assert_exit(&output, 0, "to json");
     assert_eq!(stdout_text(&output), "{\n\t\"a\": 1,\n\t\"b\": [\n\t\t\"x\",\n\t\ttrue\n\t]\n}\n");
 }

@@ -44,7 +44,13 @@ fn key_file(sandbox: &Sandbox, keys: &[Value]) -> PathBuf {
     path
 }
 
-fn decrypt(sandbox: &Sandbox, program: &Path, enc: &Path, keys: &Path, extra: &[&str]) -> std::process::Output {
+fn decrypt(
+    sandbox: &Sandbox,
+    program: &Path,
+    enc: &Path,
+    keys: &Path,
+    extra: &[&str],
+) -> std::process::Output {
     let mut cmd: Command = sandbox.command(program);
     cmd.current_dir(vectors()).env("SOPS_AGE_KEY_FILE", keys).arg("decrypt").args(extra).arg(enc);
     cmd.output().unwrap()
@@ -152,7 +158,10 @@ const NOT_YET: [&str; 3] = [" set ", " rotate ", " updatekeys "];
 fn sops_decrypts_what_we_encrypt_with_its_own_command_lines() {
     let Some(reference) = common::reference_sops() else { return };
     let mut checked = 0;
-    for case in manifest().iter().filter(|c| in_scope(c) && c["phase"] == "decrypt" && c["expect"] == "decrypts_to_plain") {
+    for case in manifest()
+        .iter()
+        .filter(|c| in_scope(c) && c["phase"] == "decrypt" && c["expect"] == "decrypts_to_plain")
+    {
         let name = case["name"].as_str().unwrap();
         if case["derived_from"].is_string() {
             continue; // tampered copies of another case

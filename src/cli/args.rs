@@ -43,10 +43,7 @@ Examples:
 /// reads and writes the sops 3.x format.
 #[derive(Parser, Debug)]
 #[command(name = "sops-rs", version, about, after_help = TOP_EXAMPLES, disable_version_flag = true)]
-#[command(
-    args_conflicts_with_subcommands = false,
-    subcommand_precedence_over_arg = true
-)]
+#[command(args_conflicts_with_subcommands = false, subcommand_precedence_over_arg = true)]
 pub struct Cli {
     #[command(subcommand)]
     pub command: Option<Command>,
@@ -187,49 +184,22 @@ pub struct KeyArgs {
     )]
     pub age: Option<String>,
     /// AWS KMS key ARNs, comma-separated (`arn` or `arn+role_arn`).
-    #[arg(
-        short = 'k',
-        long = "kms",
-        value_name = "ARNS",
-        env = "SOPS_KMS_ARN",
-        help_heading = "Keys"
-    )]
+    #[arg(short = 'k', long = "kms", value_name = "ARNS", env = "SOPS_KMS_ARN", help_heading = "Keys")]
     pub kms: Option<String>,
     /// AWS profile for the --kms keys.
     #[arg(long, value_name = "PROFILE", help_heading = "Keys")]
     pub aws_profile: Option<String>,
     /// GCP KMS resource IDs, comma-separated.
-    #[arg(
-        long,
-        value_name = "IDS",
-        env = "SOPS_GCP_KMS_IDS",
-        help_heading = "Keys"
-    )]
+    #[arg(long, value_name = "IDS", env = "SOPS_GCP_KMS_IDS", help_heading = "Keys")]
     pub gcp_kms: Option<String>,
     /// Azure Key Vault key URLs, comma-separated.
-    #[arg(
-        long,
-        value_name = "URLS",
-        env = "SOPS_AZURE_KEYVAULT_URLS",
-        help_heading = "Keys"
-    )]
+    #[arg(long, value_name = "URLS", env = "SOPS_AZURE_KEYVAULT_URLS", help_heading = "Keys")]
     pub azure_kv: Option<String>,
     /// HashiCorp Vault transit URIs, comma-separated.
-    #[arg(
-        long,
-        value_name = "URIS",
-        env = "SOPS_VAULT_URIS",
-        help_heading = "Keys"
-    )]
+    #[arg(long, value_name = "URIS", env = "SOPS_VAULT_URIS", help_heading = "Keys")]
     pub hc_vault_transit: Option<String>,
     /// PGP fingerprints, comma-separated.
-    #[arg(
-        short = 'p',
-        long = "pgp",
-        value_name = "FPS",
-        env = "SOPS_PGP_FP",
-        help_heading = "Keys"
-    )]
+    #[arg(short = 'p', long = "pgp", value_name = "FPS", env = "SOPS_PGP_FP", help_heading = "Keys")]
     pub pgp: Option<String>,
     /// KMS encryption context, `key:value,key2:value2`.
     #[arg(long, value_name = "CONTEXT", help_heading = "Keys")]
@@ -238,12 +208,7 @@ pub struct KeyArgs {
     #[arg(long, value_name = "N", help_heading = "Keys")]
     pub shamir_secret_sharing_threshold: Option<usize>,
     /// Value cipher for new files: xchacha20_poly1305 (default) or aes256_gcm (readable by sops).
-    #[arg(
-        long,
-        value_name = "CIPHER",
-        env = "SOPS_RS_CIPHER",
-        help_heading = "Keys"
-    )]
+    #[arg(long, value_name = "CIPHER", env = "SOPS_RS_CIPHER", help_heading = "Keys")]
     pub cipher: Option<String>,
 }
 
@@ -274,11 +239,6 @@ pub struct DecryptOnlyArgs {
     #[arg(long, help_heading = "Decryption")]
     pub ignore_mac: bool,
     /// Order in which key types are tried, e.g. `age,kms`.
-    #[arg(
-        long,
-        value_name = "TYPES",
-        env = "SOPS_DECRYPTION_ORDER",
-        help_heading = "Decryption"
-    )]
+    #[arg(long, value_name = "TYPES", env = "SOPS_DECRYPTION_ORDER", help_heading = "Decryption")]
     pub decryption_order: Option<String>,
 }

@@ -66,28 +66,16 @@ pub fn read_input(
     stdin_needs_name: bool,
 ) -> Result<Input> {
     if output.in_place && output.output.is_some() {
-        return Err(Error::ConflictingParameters(
-            "Cannot use both --in-place and --output".into(),
-        ));
+        return Err(Error::ConflictingParameters("Cannot use both --in-place and --output".into()));
     }
     match file {
         Some(path) if path.as_os_str() != "-" => {
             let bytes = std::fs::read(path).map_err(|source| match source.kind() {
                 std::io::ErrorKind::NotFound => Error::NoSuchFile(path.to_owned()),
-                _ => Error::ReadInput {
-                    path: path.to_owned(),
-                    source,
-                },
+                _ => Error::ReadInput { path: path.to_owned(), source },
             })?;
-            let name = types
-                .filename_override
-                .clone()
-                .unwrap_or_else(|| path.to_owned());
-            Ok(Input {
-                bytes: Zeroizing::new(bytes),
-                path: Some(path.to_owned()),
-                name,
-            })
+            let name = types.filename_override.clone().unwrap_or_else(|| path.to_owned());
+            Ok(Input { bytes: Zeroizing::new(bytes), path: Some(path.to_owned()), name })
         }
         _ => {
             if output.in_place {
@@ -97,25 +85,16 @@ pub fn read_input(
             }
             if stdin_needs_name && types.filename_override.is_none() {
                 return Err(Error::ConflictingParameters(
-                    "reading from stdin requires --filename-override, to choose the format and creation rule".into(),
+                    "reading from stdin requires --filename-override, to choose the format and creation rule"
+                        .into(),
                 ));
             }
             let mut bytes = Zeroizing::new(Vec::new());
             std::io::stdin()
                 .read_to_end(&mut bytes)
-                .map_err(|source| Error::ReadInput {
-                    path: PathBuf::from("<stdin>"),
-                    source,
-                })?;
-            let name = types
-                .filename_override
-                .clone()
-                .unwrap_or_else(|| PathBuf::from("<stdin>"));
-            Ok(Input {
-                bytes,
-                path: None,
-                name,
-            })
+                .map_err(|source| Error::ReadInput { path: PathBuf::from("<stdin>"), source })?;
+            let name = types.filename_override.clone().unwrap_or_else(|| PathBuf::from("<stdin>"));
+            Ok(Input { bytes, path: None, name })
         }
     }
 }
@@ -129,16 +108,8 @@ pub fn formats(types: &TypeArgs, input: &Input) -> (Format, Format) {
     } else {
         Format::from_path(&input.name)
     };
-    let input_format = types
-        .input_type
-        .as_deref()
-        .and_then(Format::from_name)
-        .unwrap_or(detected);
-    let output_format = types
-        .output_type
-        .as_deref()
-        .and_then(Format::from_name)
-        .unwrap_or(input_format);
+    let input_format = types.input_type.as_deref().and_then(Format::from_name).unwrap_or(detected);
+    let output_format = types.output_type.as_deref().and_then(Format::from_name).unwrap_or(input_format);
     (input_format, output_format)
 }
 
@@ -148,9 +119,7 @@ pub fn key_groups_from_flags(keys: &KeyArgs) -> Result<Option<Vec<KeyGroup>>> {
     let invalid = |m: String| Error::InvalidArgument(m);
     if let Some(list) = &keys.age {
         for recipient in split_list(list) {
-            group.push(MasterKey::Age(
-                AgeKey::new(&recipient).map_err(|f| invalid(f.message))?,
-            ));
+            group.push(MasterKey::Age(AgeKey::new(&recipient).map_err(|f| invalid(f.message))?));
         }
     }
     if let Some(list) = &keys.pgp {
@@ -173,10 +142,7 @@ pub fn key_groups_from_flags(keys: &KeyArgs) -> Result<Option<Vec<KeyGroup>>> {
     }
     if let Some(list) = &keys.gcp_kms {
         for id in split_list(list) {
-            group.push(MasterKey::GcpKms(crate::keys::GcpKmsKey {
-                resource_id: id,
-                ..Default::default()
-            }));
+            group.push(MasterKey::GcpKms(crate::keys::GcpKmsKey { resource_id: id, ..Default::default() }));
         }
     }
     if let Some(list) = &keys.azure_kv {
@@ -226,14 +192,8 @@ pub fn selection_rule(
         }
     }
     if let Some(rule_selection) = rule.and_then(|r| r.rule.as_ref()) {
-        if !chosen
-            .iter()
-            .any(|(f, _)| *f == rule_selection.field_name())
-        {
-            chosen.push((
-                rule_selection.field_name(),
-                rule_selection.value().to_owned(),
-            ));
+        if !chosen.iter().any(|(f, _)| *f == rule_selection.field_name()) {
+            chosen.push((rule_selection.field_name(), rule_selection.value().to_owned()));
         }
     }
     if chosen.len() > 1 {
@@ -246,9 +206,7 @@ pub fn selection_rule(
     }
     chosen
         .pop()
-        .map(|(field, value)| {
-            SelectionRule::from_field(field, &value).map_err(Error::InvalidArgument)
-        })
+        .map(|(field, value)| SelectionRule::from_field(field, &value).map_err(Error::InvalidArgument))
         .transpose()
 }
 
@@ -260,24 +218,14 @@ pub enum Destination {
 
 /// `-i` writes back to the input, `--output` to its path, otherwise stdout.
 pub fn destination(output: &OutputArgs, input: &Input, plaintext: bool) -> Destination {
-    let new_mode = if plaintext {
-        fsio::PRIVATE_MODE
-    } else {
-        fsio::SHARED_MODE
-    };
+    let new_mode = if plaintext { fsio::PRIVATE_MODE } else { fsio::SHARED_MODE };
     if output.in_place {
         if let Some(path) = &input.path {
-            return Destination::File {
-                path: path.clone(),
-                new_mode,
-            };
+            return Destination::File { path: path.clone(), new_mode };
         }
     }
     match &output.output {
-        Some(path) => Destination::File {
-            path: path.clone(),
-            new_mode,
-        },
+        Some(path) => Destination::File { path: path.clone(), new_mode },
         None => Destination::Stdout,
     }
 }
@@ -291,17 +239,10 @@ pub fn write(destination: &Destination, data: &[u8]) -> Result<()> {
             match stdout.write_all(data).and_then(|()| stdout.flush()) {
                 Ok(()) => Ok(()),
                 Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => Ok(()),
-                Err(source) => Err(Error::WriteOutput {
-                    path: PathBuf::from("<stdout>"),
-                    source,
-                }),
+                Err(source) => Err(Error::WriteOutput { path: PathBuf::from("<stdout>"), source }),
             }
         }
-        Destination::File { path, new_mode } => {
-            fsio::write_atomic(path, data, *new_mode).map_err(|source| Error::WriteOutput {
-                path: path.clone(),
-                source,
-            })
-        }
+        Destination::File { path, new_mode } => fsio::write_atomic(path, data, *new_mode)
+            .map_err(|source| Error::WriteOutput { path: path.clone(), source }),
     }
 }

@@ -10,12 +10,7 @@ use crate::keys::group::DecryptionOrder;
 use crate::ops::{self, DecryptRequest};
 use crate::treepath;
 
-pub fn run(
-    ctx: &Context,
-    services: &KeyServices,
-    args: &DecryptArgs,
-    indent: Option<i64>,
-) -> Result<()> {
+pub fn run(ctx: &Context, services: &KeyServices, args: &DecryptArgs, indent: Option<i64>) -> Result<()> {
     let extract = match &args.decrypt.extract {
         Some(path) => Some(treepath::parse(path).map_err(Error::InvalidTreePath)?),
         None => None,
@@ -41,10 +36,7 @@ pub fn run(
     for warning in &decrypted.warnings {
         eprintln!("warning: {}", warning.0);
     }
-    let result = common::write(
-        &common::destination(&args.output, &input, true),
-        &decrypted.output,
-    );
+    let result = common::write(&common::destination(&args.output, &input, true), &decrypted.output);
     decrypted.output.zeroize();
     result
 }

@@ -16,12 +16,7 @@ pub struct LegacyOptions {
     pub indent: Option<i64>,
 }
 
-pub fn run(
-    ctx: &Context,
-    services: &KeyServices,
-    args: &EncryptArgs,
-    legacy: &LegacyOptions,
-) -> Result<()> {
+pub fn run(ctx: &Context, services: &KeyServices, args: &EncryptArgs, legacy: &LegacyOptions) -> Result<()> {
     let input = common::read_input(args.file.as_deref(), &args.types, &args.output, true)?;
     let (input_format, output_format) = common::formats(&args.types, &input);
     let config = ctx.config()?;
@@ -45,21 +40,14 @@ pub fn run(
     }
     let selection = common::selection_rule(
         &args.selection,
-        (
-            &legacy.unencrypted_comment_regex,
-            &legacy.encrypted_comment_regex,
-        ),
+        (&legacy.unencrypted_comment_regex, &legacy.encrypted_comment_regex),
         rule,
     )?;
     let cipher = match &args.keys.cipher {
         Some(name) => CipherKind::parse(name).ok_or_else(|| {
-            Error::InvalidArgument(format!(
-                "unknown cipher {name:?}: use aes256_gcm or xchacha20_poly1305"
-            ))
+            Error::InvalidArgument(format!("unknown cipher {name:?}: use aes256_gcm or xchacha20_poly1305"))
         })?,
-        None => rule
-            .and_then(|r| r.cipher)
-            .unwrap_or(CipherKind::XChaCha20Poly1305),
+        None => rule.and_then(|r| r.cipher).unwrap_or(CipherKind::XChaCha20Poly1305),
     };
     let shamir_threshold = match args.keys.shamir_secret_sharing_threshold {
         Some(n) if n > 0 => n,

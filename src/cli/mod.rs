@@ -34,10 +34,7 @@ pub fn main() -> ExitCode {
         }
     };
     if cli.version {
-        println!(
-            "sops {SOPS_VERSION} (sops-rs {})",
-            env!("CARGO_PKG_VERSION")
-        );
+        println!("sops {SOPS_VERSION} (sops-rs {})", env!("CARGO_PKG_VERSION"));
         return ExitCode::SUCCESS;
     }
     let ctx = Context::from_process(cli.config.clone());
@@ -57,9 +54,9 @@ fn dispatch(cli: Cli, ctx: &Context, services: &KeyServices) -> Result<()> {
             encrypt::run(ctx, services, &args, &encrypt::LegacyOptions::default())
         }
         Some(Command::Decrypt(args)) => decrypt::run(ctx, services, &args, None),
-        None if cli.legacy_encrypt && cli.legacy_decrypt => Err(Error::ConflictingParameters(
-            "Cannot encrypt and decrypt at the same time".into(),
-        )),
+        None if cli.legacy_encrypt && cli.legacy_decrypt => {
+            Err(Error::ConflictingParameters("Cannot encrypt and decrypt at the same time".into()))
+        }
         None if cli.legacy_encrypt => {
             let args = EncryptArgs {
                 output: cli.legacy_output,
@@ -86,8 +83,7 @@ fn dispatch(cli: Cli, ctx: &Context, services: &KeyServices) -> Result<()> {
             decrypt::run(ctx, services, &args, cli.indent)
         }
         None => Err(Error::InvalidArgument(
-            "no command given: use `encrypt` or `decrypt` (or -e / -d); see `sops-rs --help`"
-                .into(),
+            "no command given: use `encrypt` or `decrypt` (or -e / -d); see `sops-rs --help`".into(),
         )),
     }
 }
@@ -96,9 +92,7 @@ fn dispatch(cli: Cli, ctx: &Context, services: &KeyServices) -> Result<()> {
 fn apply_indent(options: &mut StoreOptions, indent: Option<i64>) -> Result<()> {
     if let Some(indent) = indent {
         if indent < 0 {
-            return Err(Error::InvalidArgument(
-                "--indent must not be negative".into(),
-            ));
+            return Err(Error::InvalidArgument("--indent must not be negative".into()));
         }
         options.yaml_indent = if indent == 0 { 4 } else { indent as usize };
         options.json_indent = Some(indent as usize);

@@ -8,10 +8,7 @@ fn load(text: &str) -> Result<Config> {
 }
 
 fn recipients(rule: &CreationRule) -> Vec<Vec<String>> {
-    rule.key_groups
-        .iter()
-        .map(|g| g.iter().map(|k| k.identifier()).collect())
-        .collect()
+    rule.key_groups.iter().map(|g| g.iter().map(|k| k.identifier()).collect()).collect()
 }
 
 #[test]
@@ -20,36 +17,17 @@ fn first_matching_rule_wins_relative_to_the_config_dir() {
         "creation_rules:\n  - path_regex: ^prod/.*\\.yaml$\n    age: {R1}\n  - path_regex: \\.yaml$\n    age: '{R1}, {R2}'\n  - age: [{R2}]\n"
     ))
     .unwrap();
-    assert_eq!(
-        recipients(config.rule_for(Path::new("/repo/prod/a.yaml")).unwrap()),
-        [[R1]]
-    );
-    assert_eq!(
-        recipients(config.rule_for(Path::new("/repo/dev/a.yaml")).unwrap()),
-        [[R1, R2]]
-    );
+    assert_eq!(recipients(config.rule_for(Path::new("/repo/prod/a.yaml")).unwrap()), [[R1]]);
+    assert_eq!(recipients(config.rule_for(Path::new("/repo/dev/a.yaml")).unwrap()), [[R1, R2]]);
     // An absent path_regex matches everything.
-    assert_eq!(
-        recipients(config.rule_for(Path::new("/repo/x.json")).unwrap()),
-        [[R2]]
-    );
+    assert_eq!(recipients(config.rule_for(Path::new("/repo/x.json")).unwrap()), [[R2]]);
     // Outside the config dir the absolute path is matched.
-    assert_eq!(
-        recipients(
-            config
-                .rule_for(Path::new("/elsewhere/prod/a.yaml"))
-                .unwrap()
-        ),
-        [[R1, R2]]
-    );
+    assert_eq!(recipients(config.rule_for(Path::new("/elsewhere/prod/a.yaml")).unwrap()), [[R1, R2]]);
 }
 
 #[test]
 fn no_matching_rule_is_sops_error() {
-    let config = load(&format!(
-        "creation_rules:\n  - path_regex: \\.env$\n    age: {R1}\n"
-    ))
-    .unwrap();
+    let config = load(&format!("creation_rules:\n  - path_regex: \\.env$\n    age: {R1}\n")).unwrap();
     let err = config.rule_for(Path::new("/repo/a.yaml")).unwrap_err();
     assert_eq!(err.exit_code(), 1);
     assert!(err.to_string().contains("no matching creation rules found"));
@@ -71,14 +49,11 @@ fn reads_groups_threshold_selection_and_cipher() {
         recipients(rule)[1],
         [
             R2.to_owned(),
-            "arn:aws:kms:us-east-1:123456789012:key/abc+arn:aws:iam::123456789012:role/r"
-                .to_owned(),
+            "arn:aws:kms:us-east-1:123456789012:key/abc+arn:aws:iam::123456789012:role/r".to_owned(),
             R1.to_owned()
         ]
     );
-    let MasterKey::Kms(kms) = &rule.key_groups[1][1] else {
-        panic!()
-    };
+    let MasterKey::Kms(kms) = &rule.key_groups[1][1] else { panic!() };
     assert_eq!(kms.context, [("App".to_owned(), "demo".to_owned())]);
 }
 
@@ -100,14 +75,8 @@ fn invalid_configs_are_explained() {
     for (text, needle) in [
         ("creation_rules: 5\n", "must be a list"),
         ("creation_rules:\n  - path_regex: '('\n", "path_regex"),
-        (
-            "creation_rules:\n  - encrypted_regex: a\n    unencrypted_suffix: b\n",
-            "only one of",
-        ),
-        (
-            "creation_rules:\n  - age: not-a-recipient\n",
-            "not-a-recipient",
-        ),
+        ("creation_rules:\n  - encrypted_regex: a\n    unencrypted_suffix: b\n", "only one of"),
+        ("creation_rules:\n  - age: not-a-recipient\n", "not-a-recipient"),
         ("creation_rules:\n  - cipher: rot13\n", "cipher"),
         ("creation_rules:\n  - kms: arn:nope\n", "KMS key ARN"),
         ("stores:\n  yaml:\n    indent: -1\n", "indent"),
@@ -124,13 +93,7 @@ fn invalid_configs_are_explained() {
 #[test]
 fn stores_and_empty_files() {
     let config = load("stores:\n  yaml:\n    indent: 2\n  json:\n    indent: 3\n").unwrap();
-    assert_eq!(
-        config.stores,
-        StoreOptions {
-            yaml_indent: 2,
-            json_indent: Some(3)
-        }
-    );
+    assert_eq!(config.stores, StoreOptions { yaml_indent: 2, json_indent: Some(3) });
     assert!(load("").unwrap().creation_rules.is_empty());
 }
 
@@ -144,10 +107,7 @@ fn discovery_prefers_nearest_then_sops_rs_name() {
     std::fs::write(root.path().join(".sops.yaml"), "").unwrap();
     assert_eq!(discover(&sub, &env), Some(root.path().join(".sops.yaml")));
     std::fs::write(root.path().join(".sops-rs.yaml"), "").unwrap();
-    assert_eq!(
-        discover(&sub, &env),
-        Some(root.path().join(".sops-rs.yaml"))
-    );
+    assert_eq!(discover(&sub, &env), Some(root.path().join(".sops-rs.yaml")));
     std::fs::write(root.path().join("a/.sops.yaml"), "").unwrap();
     assert_eq!(discover(&sub, &env), Some(root.path().join("a/.sops.yaml")));
     let env = env.with("SOPS_CONFIG", "/explicit.yaml");

@@ -11,16 +11,10 @@ pub struct AgeKey {
 
 impl AgeKey {
     pub fn wrap(&mut self, _secret: &[u8]) -> Result<(), KeyFailure> {
-        Err(KeyFailure::new(
-            FailureKind::Unsupported,
-            "age not built yet",
-        ))
+        Err(KeyFailure::new(FailureKind::Unsupported, "age not built yet"))
     }
     pub fn unwrap(&self, _ids: &AgeIdentities) -> Result<SecretVec, KeyFailure> {
-        Err(KeyFailure::new(
-            FailureKind::Unsupported,
-            "age not built yet",
-        ))
+        Err(KeyFailure::new(FailureKind::Unsupported, "age not built yet"))
     }
 }
 
@@ -39,15 +33,9 @@ impl AgeKey {
     pub fn new(recipient: &str) -> Result<AgeKey, KeyFailure> {
         let r = recipient.trim();
         if r.starts_with("age1") || r.starts_with("ssh-") {
-            Ok(AgeKey {
-                recipient: r.to_owned(),
-                enc: String::new(),
-            })
+            Ok(AgeKey { recipient: r.to_owned(), enc: String::new() })
         } else {
-            Err(KeyFailure::new(
-                FailureKind::InvalidKey,
-                format!("{r:?} is not an age recipient"),
-            ))
+            Err(KeyFailure::new(FailureKind::InvalidKey, format!("{r:?} is not an age recipient")))
         }
     }
 }

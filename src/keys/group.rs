@@ -42,10 +42,7 @@ impl DecryptionOrder {
     }
 
     fn rank(&self, key: &MasterKey) -> usize {
-        self.0
-            .iter()
-            .position(|id| id == key.type_id())
-            .unwrap_or(self.0.len())
+        self.0.iter().position(|id| id == key.type_id()).unwrap_or(self.0.len())
     }
 }
 
@@ -62,23 +59,14 @@ pub fn wrap_groups(
     let secrets: Vec<SecretVec> = if groups.len() == 1 {
         vec![SecretVec::new(data_key.expose().to_vec())]
     } else {
-        let threshold = if threshold == 0 {
-            groups.len()
-        } else {
-            threshold
-        };
+        let threshold = if threshold == 0 { groups.len() } else { threshold };
         shamir::split(data_key.expose(), groups.len(), threshold)
             .map_err(|e| Error::WrapFailed(e.to_string()))?
     };
     for (group, secret) in groups.iter_mut().zip(&secrets) {
         for key in group.iter_mut() {
             key.wrap(secret, services).map_err(|failure| {
-                Error::WrapFailed(format!(
-                    "{} {}: {}",
-                    key.type_id(),
-                    key.identifier(),
-                    failure.message
-                ))
+                Error::WrapFailed(format!("{} {}: {}", key.type_id(), key.identifier(), failure.message))
             })?;
         }
     }
@@ -108,17 +96,11 @@ pub fn unwrap_groups(
             let name = format!("{} {}", key.type_id(), key.identifier());
             match key.unwrap(services) {
                 Ok(secret) => {
-                    attempts.push(Attempt {
-                        key: name,
-                        failure: None,
-                    });
+                    attempts.push(Attempt { key: name, failure: None });
                     parts.push(secret);
                     break;
                 }
-                Err(failure) => attempts.push(Attempt {
-                    key: name,
-                    failure: Some(failure),
-                }),
+                Err(failure) => attempts.push(Attempt { key: name, failure: Some(failure) }),
             }
         }
         report.push(attempts);
@@ -135,29 +117,22 @@ pub fn unwrap_groups(
             DataKey::from_slice(&parts[0])
         } else {
             let shares: Vec<&[u8]> = parts.iter().map(|p| p.as_slice()).collect();
-            shamir::combine(&shares)
-                .ok()
-                .and_then(|secret| DataKey::from_slice(&secret))
+            shamir::combine(&shares).ok().and_then(|secret| DataKey::from_slice(&secret))
         };
         if let Some(key) = key {
             return Ok(key);
         }
         return Err(Error::NoKeyCouldDecrypt {
-            report: "the recovered key material is not a 32-byte data key: the file's key entries are damaged".into(),
+            report:
+                "the recovered key material is not a 32-byte data key: the file's key entries are damaged"
+                    .into(),
         });
     }
-    Err(Error::NoKeyCouldDecrypt {
-        report: render_report(&report, needed, parts.len(), services),
-    })
+    Err(Error::NoKeyCouldDecrypt { report: render_report(&report, needed, parts.len(), services) })
 }
 
 /// The per-key account of a failed recovery, with what to do next.
-fn render_report(
-    groups: &[Vec<Attempt>],
-    needed: usize,
-    recovered: usize,
-    services: &KeyServices,
-) -> String {
+fn render_report(groups: &[Vec<Attempt>], needed: usize, recovered: usize, services: &KeyServices) -> String {
     let mut out = String::new();
     if groups.len() > 1 {
         let _ = writeln!(
@@ -171,12 +146,7 @@ fn render_report(
     for (index, attempts) in groups.iter().enumerate() {
         if groups.len() > 1 {
             let opened = attempts.iter().any(|a| a.failure.is_none());
-            let _ = writeln!(
-                out,
-                "  group {} ({}):",
-                index + 1,
-                if opened { "opened" } else { "failed" }
-            );
+            let _ = writeln!(out, "  group {} ({}):", index + 1, if opened { "opened" } else { "failed" });
         }
         let indent = if groups.len() > 1 { "    " } else { "  " };
         for attempt in attempts {
@@ -219,11 +189,6 @@ mod tests {
     #[test]
     fn decryption_order_rejects_duplicates() {
         assert!(DecryptionOrder::parse("age,kms").is_ok());
-        assert_eq!(
-            DecryptionOrder::parse("age,kms,age")
-                .unwrap_err()
-                .exit_code(),
-            112
-        );
+        assert_eq!(DecryptionOrder::parse("age,kms,age").unwrap_err().exit_code(), 112);
     }
 }

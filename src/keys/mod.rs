@@ -51,11 +51,7 @@ pub struct KeyFailure {
 
 impl KeyFailure {
     pub fn new(kind: FailureKind, message: impl Into<String>) -> KeyFailure {
-        KeyFailure {
-            kind,
-            message: message.into(),
-            hint: None,
-        }
+        KeyFailure { kind, message: message.into(), hint: None }
     }
 
     pub fn with_hint(mut self, hint: impl Into<String>) -> KeyFailure {
@@ -160,19 +156,11 @@ impl MasterKey {
             MasterKey::Kms(k) if k.role.is_empty() => k.arn.clone(),
             MasterKey::Kms(k) => format!("{}+{}", k.arn, k.role),
             MasterKey::GcpKms(k) => k.resource_id.clone(),
-            MasterKey::AzureKv(k) => format!(
-                "{}/keys/{}/{}",
-                k.vault_url.trim_end_matches('/'),
-                k.name,
-                k.version
-            ),
+            MasterKey::AzureKv(k) => {
+                format!("{}/keys/{}/{}", k.vault_url.trim_end_matches('/'), k.name, k.version)
+            }
             MasterKey::HcVault(k) => {
-                format!(
-                    "{}/v1/{}/keys/{}",
-                    k.vault_address.trim_end_matches('/'),
-                    k.engine_path,
-                    k.key_name
-                )
+                format!("{}/v1/{}/keys/{}", k.vault_address.trim_end_matches('/'), k.engine_path, k.key_name)
             }
             MasterKey::Hckms(k) => k.key_id.clone(),
         }
@@ -214,10 +202,7 @@ pub struct KeyServices {
 
 impl KeyServices {
     pub fn new(env: Environment) -> KeyServices {
-        KeyServices {
-            env,
-            age: std::sync::OnceLock::new(),
-        }
+        KeyServices { env, age: std::sync::OnceLock::new() }
     }
 
     pub fn env(&self) -> &Environment {

@@ -47,9 +47,7 @@ fn inv(a: u8) -> u8 {
 pub enum ShamirError {
     #[error("a Shamir threshold must be at least 2 (got {0})")]
     ThresholdTooSmall(usize),
-    #[error(
-        "a Shamir threshold of {threshold} needs at least that many key groups, but there are {parts}"
-    )]
+    #[error("a Shamir threshold of {threshold} needs at least that many key groups, but there are {parts}")]
     TooFewParts { threshold: usize, parts: usize },
     #[error("Shamir sharing supports at most 255 key groups (got {0})")]
     TooManyParts(usize),
@@ -67,11 +65,7 @@ pub enum ShamirError {
 
 /// Split `secret` into `parts` shares, any `threshold` of which rebuild it.
 /// Share i has x-coordinate i + 1.
-pub fn split(
-    secret: &[u8],
-    parts: usize,
-    threshold: usize,
-) -> Result<Vec<Zeroizing<Vec<u8>>>, ShamirError> {
+pub fn split(secret: &[u8], parts: usize, threshold: usize) -> Result<Vec<Zeroizing<Vec<u8>>>, ShamirError> {
     if threshold < 2 {
         return Err(ShamirError::ThresholdTooSmall(threshold));
     }
@@ -81,9 +75,8 @@ pub fn split(
     if parts > 255 {
         return Err(ShamirError::TooManyParts(parts));
     }
-    let mut shares: Vec<Zeroizing<Vec<u8>>> = (0..parts)
-        .map(|_| Zeroizing::new(Vec::with_capacity(secret.len() + 1)))
-        .collect();
+    let mut shares: Vec<Zeroizing<Vec<u8>>> =
+        (0..parts).map(|_| Zeroizing::new(Vec::with_capacity(secret.len() + 1))).collect();
     let mut coefficients = Zeroizing::new(vec![0u8; threshold - 1]);
     for &byte in secret {
         getrandom::getrandom(&mut coefficients).map_err(|_| ShamirError::Random)?;
@@ -167,15 +160,9 @@ mod tests {
     #[test]
     fn combines_spec_example() {
         assert_eq!(&*combine(&[&[0x45, 0x01], &[0x4B, 0x03]]).unwrap(), &[0x42]);
-        assert_eq!(
-            &*combine(&[&[0x45, 0x01], &[0x4C, 0x02], &[0x4B, 0x03]]).unwrap(),
-            &[0x42]
-        );
+        assert_eq!(&*combine(&[&[0x45, 0x01], &[0x4C, 0x02], &[0x4B, 0x03]]).unwrap(), &[0x42]);
         // t = 3 with coefficients (0x07, 0x11).
-        assert_eq!(
-            &*combine(&[&[0x54, 0x01], &[0x08, 0x02], &[0x1E, 0x03]]).unwrap(),
-            &[0x42]
-        );
+        assert_eq!(&*combine(&[&[0x54, 0x01], &[0x08, 0x02], &[0x1E, 0x03]]).unwrap(), &[0x42]);
     }
 
     #[test]
@@ -183,10 +170,7 @@ mod tests {
         let secret: Vec<u8> = (0..32).collect();
         let shares = split(&secret, 5, 3).unwrap();
         assert!(shares.iter().all(|s| s.len() == 33));
-        assert_eq!(
-            shares.iter().map(|s| s[32]).collect::<Vec<_>>(),
-            [1, 2, 3, 4, 5]
-        );
+        assert_eq!(shares.iter().map(|s| s[32]).collect::<Vec<_>>(), [1, 2, 3, 4, 5]);
         for subset in [[0, 1, 2], [1, 3, 4], [0, 2, 4], [4, 3, 0]] {
             let picked: Vec<&[u8]> = subset.iter().map(|&i| shares[i].as_slice()).collect();
             assert_eq!(&*combine(&picked).unwrap(), &secret[..]);
@@ -200,23 +184,11 @@ mod tests {
     #[test]
     fn rejects_bad_parameters_and_shares() {
         assert_eq!(split(b"k", 3, 1), Err(ShamirError::ThresholdTooSmall(1)));
-        assert_eq!(
-            split(b"k", 2, 3),
-            Err(ShamirError::TooFewParts {
-                threshold: 3,
-                parts: 2
-            })
-        );
+        assert_eq!(split(b"k", 2, 3), Err(ShamirError::TooFewParts { threshold: 3, parts: 2 }));
         assert_eq!(split(b"k", 256, 2), Err(ShamirError::TooManyParts(256)));
         assert_eq!(combine(&[&[1, 1]]), Err(ShamirError::NotEnoughShares));
-        assert_eq!(
-            combine(&[&[1, 1], &[1, 2, 3]]),
-            Err(ShamirError::UnequalShares)
-        );
-        assert_eq!(
-            combine(&[&[1, 1], &[2, 1]]),
-            Err(ShamirError::DuplicateCoordinate)
-        );
+        assert_eq!(combine(&[&[1, 1], &[1, 2, 3]]), Err(ShamirError::UnequalShares));
+        assert_eq!(combine(&[&[1, 1], &[2, 1]]), Err(ShamirError::DuplicateCoordinate));
         assert_eq!(combine(&[&[1], &[2]]), Err(ShamirError::ShareTooShort));
     }
 }

@@ -1,9 +1,7 @@
 use super::*;
 
 fn field_names(node: &Node) -> Vec<String> {
-    let Value::Map(items) = &node.value else {
-        panic!("not a map")
-    };
+    let Value::Map(items) = &node.value else { panic!("not a map") };
     items
         .iter()
         .filter_map(|i| match i {
@@ -52,15 +50,7 @@ fn single_group_field_order_matches_sops() {
     let node = meta.to_node(EmptyList::Brackets);
     assert_eq!(
         field_names(&node),
-        [
-            "kms",
-            "age",
-            "lastmodified",
-            "mac",
-            "unencrypted_suffix",
-            "mac_only_encrypted",
-            "version"
-        ]
+        ["kms", "age", "lastmodified", "mac", "unencrypted_suffix", "mac_only_encrypted", "version"]
     );
     // KMS entries: arn, (role omitted), context sorted, created_at, enc, aws_profile always.
     let kms_list = crate::tree::map_get(
@@ -71,23 +61,11 @@ fn single_group_field_order_matches_sops() {
         "kms",
     )
     .unwrap();
-    let Value::Seq(entries) = &kms_list.value else {
-        panic!()
-    };
-    let SeqItem::Value(entry) = &entries[0] else {
-        panic!()
-    };
-    assert_eq!(
-        field_names(entry),
-        ["arn", "context", "created_at", "enc", "aws_profile"]
-    );
-    let Value::Map(fields) = &entry.value else {
-        panic!()
-    };
-    assert_eq!(
-        field_names(crate::tree::map_get(fields, "context").unwrap()),
-        ["App", "Zed"]
-    );
+    let Value::Seq(entries) = &kms_list.value else { panic!() };
+    let SeqItem::Value(entry) = &entries[0] else { panic!() };
+    assert_eq!(field_names(entry), ["arn", "context", "created_at", "enc", "aws_profile"]);
+    let Value::Map(fields) = &entry.value else { panic!() };
+    assert_eq!(field_names(crate::tree::map_get(fields, "context").unwrap()), ["App", "Zed"]);
 }
 
 #[test]
@@ -97,44 +75,21 @@ fn several_groups_use_key_groups_with_threshold_first() {
     let node = meta.to_node(EmptyList::Brackets);
     assert_eq!(
         field_names(&node),
-        [
-            "shamir_threshold",
-            "key_groups",
-            "lastmodified",
-            "mac",
-            "unencrypted_suffix",
-            "version"
-        ]
+        ["shamir_threshold", "key_groups", "lastmodified", "mac", "unencrypted_suffix", "version"]
     );
-    let Value::Map(items) = &node.value else {
-        panic!()
-    };
-    let Value::Seq(groups) = &crate::tree::map_get(items, "key_groups").unwrap().value else {
-        panic!()
-    };
-    let SeqItem::Value(group) = &groups[0] else {
-        panic!()
-    };
+    let Value::Map(items) = &node.value else { panic!() };
+    let Value::Seq(groups) = &crate::tree::map_get(items, "key_groups").unwrap().value else { panic!() };
+    let SeqItem::Value(group) = &groups[0] else { panic!() };
     assert_eq!(field_names(group), ["hc_vault", "age"]);
-    let Value::Map(group_items) = &group.value else {
-        panic!()
-    };
+    let Value::Map(group_items) = &group.value else { panic!() };
     assert!(
         matches!(&crate::tree::map_get(group_items, "hc_vault").unwrap().value, Value::Seq(v) if v.is_empty())
     );
     let json_style = meta.to_node(EmptyList::Null);
-    let Value::Map(items) = &json_style.value else {
-        panic!()
-    };
-    let Value::Seq(groups) = &crate::tree::map_get(items, "key_groups").unwrap().value else {
-        panic!()
-    };
-    let SeqItem::Value(group) = &groups[0] else {
-        panic!()
-    };
-    let Value::Map(group_items) = &group.value else {
-        panic!()
-    };
+    let Value::Map(items) = &json_style.value else { panic!() };
+    let Value::Seq(groups) = &crate::tree::map_get(items, "key_groups").unwrap().value else { panic!() };
+    let SeqItem::Value(group) = &groups[0] else { panic!() };
+    let Value::Map(group_items) = &group.value else { panic!() };
     assert!(matches!(
         crate::tree::map_get(group_items, "hc_vault").unwrap().value,
         Value::Scalar(Scalar::Null)
@@ -153,28 +108,21 @@ fn round_trips_through_the_node() {
         // Within a group, keys come back grouped by type in sops's order.
         for group in &mut expected.key_groups {
             group.sort_by_key(|k| {
-                [
-                    "kms", "gcp_kms", "hckms", "azure_kv", "hc_vault", "age", "pgp",
-                ]
-                .iter()
-                .position(|t| *t == k.type_id())
+                ["kms", "gcp_kms", "hckms", "azure_kv", "hc_vault", "age", "pgp"]
+                    .iter()
+                    .position(|t| *t == k.type_id())
             });
         }
         let mut got = back.clone();
         for group in &mut got.key_groups {
             group.sort_by_key(|k| {
-                [
-                    "kms", "gcp_kms", "hckms", "azure_kv", "hc_vault", "age", "pgp",
-                ]
-                .iter()
-                .position(|t| *t == k.type_id())
+                ["kms", "gcp_kms", "hckms", "azure_kv", "hc_vault", "age", "pgp"]
+                    .iter()
+                    .position(|t| *t == k.type_id())
             });
         }
-        if let Some(MasterKey::Kms(k)) = expected
-            .key_groups
-            .iter_mut()
-            .flatten()
-            .find(|k| k.type_id() == "kms")
+        if let Some(MasterKey::Kms(k)) =
+            expected.key_groups.iter_mut().flatten().find(|k| k.type_id() == "kms")
         {
             k.context.sort();
         }
@@ -183,27 +131,16 @@ fn round_trips_through_the_node() {
 }
 
 fn without(node: &Node, name: &str) -> Node {
-    let Value::Map(items) = &node.value else {
-        panic!()
-    };
+    let Value::Map(items) = &node.value else { panic!() };
     Node::map(
-        items
-            .iter()
-            .filter(|i| !matches!(i, MapItem::Pair(p) if p.key.name == name))
-            .cloned()
-            .collect(),
+        items.iter().filter(|i| !matches!(i, MapItem::Pair(p) if p.key.name == name)).cloned().collect(),
     )
 }
 
 fn with(node: &Node, name: &str, value: Node) -> Node {
-    let Value::Map(items) = &node.value else {
-        panic!()
-    };
-    let mut items: Vec<MapItem> = items
-        .iter()
-        .filter(|i| !matches!(i, MapItem::Pair(p) if p.key.name == name))
-        .cloned()
-        .collect();
+    let Value::Map(items) = &node.value else { panic!() };
+    let mut items: Vec<MapItem> =
+        items.iter().filter(|i| !matches!(i, MapItem::Pair(p) if p.key.name == name)).cloned().collect();
     items.push(field(name, value));
     Node::map(items)
 }
@@ -218,20 +155,10 @@ fn invalid_metadata_is_refused_like_sops() {
         ("empty version", with(&good, "version", string(""))),
         ("garbage version", with(&good, "version", string("abc"))),
         ("numeric version", with(&good, "version", int(3))),
-        (
-            "bad lastmodified",
-            with(&good, "lastmodified", string("yesterday")),
-        ),
+        ("bad lastmodified", with(&good, "lastmodified", string("yesterday"))),
         ("no keys", without(&good, "age")),
         ("two rules", with(&good, "encrypted_regex", string("^a$"))),
-        (
-            "bad regex",
-            with(
-                &without(&good, "unencrypted_suffix"),
-                "encrypted_regex",
-                string("("),
-            ),
-        ),
+        ("bad regex", with(&without(&good, "unencrypted_suffix"), "encrypted_regex", string("("))),
     ] {
         let err = Metadata::from_node(&broken).expect_err(name);
         assert_eq!(err.exit_code(), 1, "{name}");
@@ -252,9 +179,7 @@ fn flat_lists_win_over_key_groups() {
     let mut grouped = sample(vec![vec![age("age1g1")], vec![age("age1g2")]]);
     grouped.shamir_threshold = 2;
     let groups_node = grouped.to_node(EmptyList::Brackets);
-    let Value::Map(items) = &groups_node.value else {
-        panic!()
-    };
+    let Value::Map(items) = &groups_node.value else { panic!() };
     let key_groups = crate::tree::map_get(items, "key_groups").unwrap().clone();
     let both = with(&single, "key_groups", key_groups);
     let meta = Metadata::from_node(&both).unwrap();

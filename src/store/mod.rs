@@ -82,10 +82,7 @@ pub struct StoreOptions {
 
 impl Default for StoreOptions {
     fn default() -> Self {
-        StoreOptions {
-            yaml_indent: 4,
-            json_indent: None,
-        }
+        StoreOptions { yaml_indent: 4, json_indent: None }
     }
 }
 
@@ -131,14 +128,12 @@ impl Layout {
 /// Parse `input` as `format`.
 pub fn parse(format: Format, input: &[u8]) -> Result<Parsed> {
     match format {
-        Format::Yaml => yaml::parse(input).map(|(tree, layout)| Parsed {
-            tree,
-            layout: Layout::Yaml(layout),
-        }),
-        Format::Json => json::parse(input).map(|(tree, layout)| Parsed {
-            tree,
-            layout: Layout::Json(layout),
-        }),
+        Format::Yaml => {
+            yaml::parse(input).map(|(tree, layout)| Parsed { tree, layout: Layout::Yaml(layout) })
+        }
+        Format::Json => {
+            json::parse(input).map(|(tree, layout)| Parsed { tree, layout: Layout::Json(layout) })
+        }
         other => Err(crate::error::Error::InvalidArgument(format!(
             "the {} format is not supported yet",
             other.name()
@@ -157,13 +152,9 @@ pub fn emit(
     options: &StoreOptions,
 ) -> Result<Vec<u8>> {
     match (format, layout) {
-        (Format::Yaml, Some(Layout::Yaml(layout))) => {
-            yaml::emit_spliced(tree, layout, metadata, options)
-        }
+        (Format::Yaml, Some(Layout::Yaml(layout))) => yaml::emit_spliced(tree, layout, metadata, options),
         (Format::Yaml, _) => yaml::emit_fresh(tree, metadata, options),
-        (Format::Json, Some(Layout::Json(layout))) => {
-            json::emit_spliced(tree, layout, metadata, options)
-        }
+        (Format::Json, Some(Layout::Json(layout))) => json::emit_spliced(tree, layout, metadata, options),
         (Format::Json, _) => json::emit_fresh(tree, metadata, options),
         (other, _) => Err(crate::error::Error::InvalidArgument(format!(
             "the {} format is not supported yet",
@@ -176,11 +167,8 @@ pub fn emit(
 /// mapping): a YAML scalar or sequence document, a JSON value.
 pub fn emit_value(format: Format, node: &Node, options: &StoreOptions) -> Result<Vec<u8>> {
     match format {
-        Format::Yaml => Ok(yaml::emit::emit_value_doc(node, options).into_bytes()),
+        Format::Yaml => Ok(yaml::emit_value_doc(node, options).into_bytes()),
         Format::Json => json::emit_value(node, options),
-        other => Err(crate::error::Error::Emit(format!(
-            "cannot write a single value as {}",
-            other.name()
-        ))),
+        other => Err(crate::error::Error::Emit(format!("cannot write a single value as {}", other.name()))),
     }
 }

@@ -3,10 +3,7 @@ use crate::secret::DataKey;
 use crate::tree::{Document, Key, Pair};
 
 fn pair(key: &str, value: Node) -> MapItem {
-    MapItem::Pair(Pair {
-        key: Key::new(key),
-        value,
-    })
+    MapItem::Pair(Pair { key: Key::new(key), value })
 }
 
 fn s(text: &str) -> Node {
@@ -28,13 +25,7 @@ fn spec_yaml_tree() -> Tree {
         pair("port", Node::scalar(Scalar::Int(5432))),
         pair("ratio", Node::scalar(Scalar::Float(0.5))),
         pair("debug", Node::scalar(Scalar::Bool(false))),
-        pair(
-            "hosts",
-            Node::seq(vec![
-                SeqItem::Value(s("a.example")),
-                SeqItem::Value(s("b.example")),
-            ]),
-        ),
+        pair("hosts", Node::seq(vec![SeqItem::Value(s("a.example")), SeqItem::Value(s("b.example"))])),
     ]);
     Tree {
         documents: vec![Document {
@@ -55,9 +46,7 @@ fn leaf<'a>(tree: &'a Tree, path: &[&str]) -> &'a Node {
     for (i, key) in path.iter().enumerate() {
         let found = crate::tree::map_get(items, key).expect("path exists");
         if i + 1 < path.len() {
-            let Value::Map(next) = &found.value else {
-                panic!("not a map")
-            };
+            let Value::Map(next) = &found.value else { panic!("not a map") };
             items = next;
         }
         node = Some(found);
@@ -77,10 +66,7 @@ const SPEC_14_1_MAC: &str = "4232C968ED153F27E5D74AC88597BD5127A0CAA7411AA4516E9
 #[test]
 fn mac_matches_spec_14_1() {
     let selection = Selection::default();
-    assert_eq!(
-        mac_of_plaintext(&spec_yaml_tree(), &selection).unwrap().0,
-        SPEC_14_1_MAC
-    );
+    assert_eq!(mac_of_plaintext(&spec_yaml_tree(), &selection).unwrap().0, SPEC_14_1_MAC);
 }
 
 #[test]
@@ -93,33 +79,20 @@ fn encrypt_then_decrypt_restores_values_and_mac() {
         let mac = encrypt_tree(&mut tree, &selection, &cipher, kind).unwrap();
         assert_eq!(mac.0, SPEC_14_1_MAC);
         let user = text_of(leaf(&tree, &["db", "user"]));
-        assert!(
-            user.starts_with(&format!("ENC[{},data:", kind.envelope_name())),
-            "{user}"
-        );
+        assert!(user.starts_with(&format!("ENC[{},data:", kind.envelope_name())), "{user}");
         assert!(user.ends_with(",type:str]"));
         assert!(text_of(leaf(&tree, &["db", "port"])).ends_with(",type:int]"));
-        assert_eq!(
-            text_of(leaf(&tree, &["api_key_unencrypted"])),
-            "public-value"
-        );
+        assert_eq!(text_of(leaf(&tree, &["api_key_unencrypted"])), "public-value");
         assert_eq!(text_of(leaf(&tree, &["empty"])), "");
-        let MapItem::Comment(top) = &tree.documents[0].items[0] else {
-            panic!()
-        };
+        let MapItem::Comment(top) = &tree.documents[0].items[0] else { panic!() };
         assert!(top.text.as_str().unwrap().ends_with(",type:comment]"));
 
         let (mac, warnings) = decrypt_tree(&mut tree, &selection, &cipher).unwrap();
         assert_eq!(mac.0, SPEC_14_1_MAC);
         assert!(warnings.is_empty());
         assert_eq!(text_of(leaf(&tree, &["db", "user"])), "admin");
-        assert!(matches!(
-            leaf(&tree, &["db", "port"]).value,
-            Value::Scalar(Scalar::Int(5432))
-        ));
-        let MapItem::Comment(top) = &tree.documents[0].items[0] else {
-            panic!()
-        };
+        assert!(matches!(leaf(&tree, &["db", "port"]).value, Value::Scalar(Scalar::Int(5432))));
+        let MapItem::Comment(top) = &tree.documents[0].items[0] else { panic!() };
         assert_eq!(top.text.as_str().unwrap(), " Database settings");
     }
 }
@@ -168,19 +141,12 @@ fn moved_value_fails_authentication_and_names_the_path() {
 #[test]
 fn plaintext_where_an_envelope_belongs_is_an_error() {
     let cipher = ValueCipher::new(&spec_key());
-    let mut tree = Tree {
-        documents: vec![Document {
-            items: vec![pair("a", s("hunter2"))],
-        }],
-    };
+    let mut tree = Tree { documents: vec![Document { items: vec![pair("a", s("hunter2"))] }] };
     let err = decrypt_tree(&mut tree, &Selection::default(), &cipher).unwrap_err();
     assert_eq!(err.exit_code(), 25);
     assert!(!err.to_string().contains("hunter2"));
-    let mut tree = Tree {
-        documents: vec![Document {
-            items: vec![pair("a", Node::scalar(Scalar::Int(42)))],
-        }],
-    };
+    let mut tree =
+        Tree { documents: vec![Document { items: vec![pair("a", Node::scalar(Scalar::Int(42)))] }] };
     let err = decrypt_tree(&mut tree, &Selection::default(), &cipher).unwrap_err();
     assert_eq!(err.exit_code(), 25);
     assert!(!err.to_string().contains("42"));
@@ -253,27 +219,15 @@ fn encrypted_comment_regex_follows_the_comment_stack() {
     let cipher = ValueCipher::new(&spec_key());
     encrypt_tree(&mut tree, &selection, &cipher, CipherKind::Aes256Gcm).unwrap();
     let items = &tree.documents[0].items;
-    let MapItem::Comment(marker) = &items[0] else {
-        panic!()
-    };
-    assert_eq!(
-        marker.text.as_str().unwrap(),
-        " sops:enc",
-        "marker stays plaintext"
-    );
+    let MapItem::Comment(marker) = &items[0] else { panic!() };
+    assert_eq!(marker.text.as_str().unwrap(), " sops:enc", "marker stays plaintext");
     assert!(is_envelope(leaf(&tree, &["a"])));
     assert!(!is_envelope(leaf(&tree, &["b"])));
     assert!(is_envelope(leaf(&tree, &["nested", "x"])));
     assert!(!is_envelope(leaf(&tree, &["nested", "z"])));
-    let Value::Seq(list) = &leaf(&tree, &["list"]).value else {
-        panic!()
-    };
-    let SeqItem::Value(l1) = &list[1] else {
-        panic!()
-    };
-    let SeqItem::Value(l2) = &list[2] else {
-        panic!()
-    };
+    let Value::Seq(list) = &leaf(&tree, &["list"]).value else { panic!() };
+    let SeqItem::Value(l1) = &list[1] else { panic!() };
+    let SeqItem::Value(l2) = &list[2] else { panic!() };
     assert!(is_envelope(l1));
     assert!(!is_envelope(l2));
 }
@@ -297,14 +251,10 @@ fn unencrypted_comment_regex_exempts_marker_and_next_leaf() {
     let cipher = ValueCipher::new(&spec_key());
     encrypt_tree(&mut tree, &selection, &cipher, CipherKind::Aes256Gcm).unwrap();
     let items = &tree.documents[0].items;
-    let MapItem::Comment(marker) = &items[0] else {
-        panic!()
-    };
+    let MapItem::Comment(marker) = &items[0] else { panic!() };
     assert_eq!(marker.text.as_str().unwrap(), " sops:plain");
     assert!(!is_envelope(leaf(&tree, &["a"])));
-    let MapItem::Comment(other) = &items[2] else {
-        panic!()
-    };
+    let MapItem::Comment(other) = &items[2] else { panic!() };
     assert!(other.text.as_str().unwrap().starts_with("ENC["));
     assert!(is_envelope(leaf(&tree, &["b"])));
 }
@@ -320,13 +270,7 @@ fn suffix_rules_apply_to_every_ancestor() {
         }],
     };
     let cipher = ValueCipher::new(&spec_key());
-    encrypt_tree(
-        &mut tree,
-        &Selection::default(),
-        &cipher,
-        CipherKind::Aes256Gcm,
-    )
-    .unwrap();
+    encrypt_tree(&mut tree, &Selection::default(), &cipher, CipherKind::Aes256Gcm).unwrap();
     assert!(!is_envelope(leaf(&tree, &["public_unencrypted", "deep"])));
     assert!(is_envelope(leaf(&tree, &["secret", "deep"])));
 }
@@ -335,58 +279,32 @@ fn suffix_rules_apply_to_every_ancestor() {
 fn sequence_comment_elements_become_comments_again() {
     let key = spec_key();
     let cipher = ValueCipher::new(&key);
-    let envelope = cipher
-        .encrypt(
-            CipherKind::Aes256Gcm,
-            b" inline x",
-            b"b:",
-            ValueType::Comment,
-        )
-        .unwrap();
+    let envelope = cipher.encrypt(CipherKind::Aes256Gcm, b" inline x", b"b:", ValueType::Comment).unwrap();
     let mut tree = Tree {
         documents: vec![Document {
             items: vec![pair(
                 "b",
-                Node::seq(vec![
-                    SeqItem::Value(s(&envelope.to_text())),
-                    SeqItem::Value(s("x")),
-                ]),
+                Node::seq(vec![SeqItem::Value(s(&envelope.to_text())), SeqItem::Value(s("x"))]),
             )],
         }],
     };
     // "x" is not encrypted, which is an error; encrypt it first.
-    let x = cipher
-        .encrypt(CipherKind::Aes256Gcm, b"x", b"b:", ValueType::Str)
-        .unwrap();
+    let x = cipher.encrypt(CipherKind::Aes256Gcm, b"x", b"b:", ValueType::Str).unwrap();
     if let Value::Seq(items) = &mut tree.documents[0].items[0].pair_mut().value.value {
         items[1] = SeqItem::Value(s(&x.to_text()));
     }
     decrypt_tree(&mut tree, &Selection::default(), &cipher).unwrap();
-    let Value::Seq(items) = &leaf(&tree, &["b"]).value else {
-        panic!()
-    };
-    let SeqItem::Comment(c) = &items[0] else {
-        panic!("comment element was not turned back into a comment")
-    };
+    let Value::Seq(items) = &leaf(&tree, &["b"]).value else { panic!() };
+    let SeqItem::Comment(c) = &items[0] else { panic!("comment element was not turned back into a comment") };
     assert_eq!(c.text.as_str().unwrap(), " inline x");
 }
 
 #[test]
 fn comments_with_foreign_aad_are_kept_with_a_warning() {
     let cipher = ValueCipher::new(&spec_key());
-    let envelope = cipher
-        .encrypt(
-            CipherKind::Aes256Gcm,
-            b" c",
-            b"elsewhere:",
-            ValueType::Comment,
-        )
-        .unwrap();
-    let mut tree = Tree {
-        documents: vec![Document {
-            items: vec![MapItem::Comment(comment(&envelope.to_text()))],
-        }],
-    };
+    let envelope = cipher.encrypt(CipherKind::Aes256Gcm, b" c", b"elsewhere:", ValueType::Comment).unwrap();
+    let mut tree =
+        Tree { documents: vec![Document { items: vec![MapItem::Comment(comment(&envelope.to_text()))] }] };
     let (_, warnings) = decrypt_tree(&mut tree, &Selection::default(), &cipher).unwrap();
     assert_eq!(warnings.len(), 1);
 }
@@ -395,15 +313,10 @@ fn comments_with_foreign_aad_are_kept_with_a_warning() {
 fn comment_aad_falls_back_to_ancestors() {
     let cipher = ValueCipher::new(&spec_key());
     // Encrypted with the top-level path but found inside `a`.
-    let envelope = cipher
-        .encrypt(CipherKind::Aes256Gcm, b" c", b":", ValueType::Comment)
-        .unwrap();
+    let envelope = cipher.encrypt(CipherKind::Aes256Gcm, b" c", b":", ValueType::Comment).unwrap();
     let mut tree = Tree {
         documents: vec![Document {
-            items: vec![pair(
-                "a",
-                Node::map(vec![MapItem::Comment(comment(&envelope.to_text()))]),
-            )],
+            items: vec![pair("a", Node::map(vec![MapItem::Comment(comment(&envelope.to_text()))]))],
         }],
     };
     let (_, warnings) = decrypt_tree(&mut tree, &Selection::default(), &cipher).unwrap();
@@ -415,22 +328,13 @@ fn non_string_keys_cannot_be_encrypted() {
     let mut tree = Tree {
         documents: vec![Document {
             items: vec![MapItem::Pair(Pair {
-                key: Key {
-                    name: "1".into(),
-                    is_string: false,
-                },
+                key: Key { name: "1".into(), is_string: false },
                 value: s("x"),
             })],
         }],
     };
     let cipher = ValueCipher::new(&spec_key());
-    let err = encrypt_tree(
-        &mut tree,
-        &Selection::default(),
-        &cipher,
-        CipherKind::Aes256Gcm,
-    )
-    .unwrap_err();
+    let err = encrypt_tree(&mut tree, &Selection::default(), &cipher, CipherKind::Aes256Gcm).unwrap_err();
     assert_eq!(err.exit_code(), 23);
 }
 

@@ -77,12 +77,7 @@ pub struct Layout {
 impl std::fmt::Debug for Layout {
     /// The source may be plaintext: never print it.
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(
-            f,
-            "Layout({} bytes, {} positions)",
-            self.source.len(),
-            self.entries.len()
-        )
+        write!(f, "Layout({} bytes, {} positions)", self.source.len(), self.entries.len())
     }
 }
 
@@ -95,9 +90,9 @@ impl Layout {
     /// quotes, tag or block header), for remembering how it was written.
     pub fn token_text(&self, src: Src) -> Option<&str> {
         match self.entry(src)? {
-            SrcEntry::Scalar { range, .. }
-            | SrcEntry::Alias { range, .. }
-            | SrcEntry::Comment { range } => self.source.get(range.clone()),
+            SrcEntry::Scalar { range, .. } | SrcEntry::Alias { range, .. } | SrcEntry::Comment { range } => {
+                self.source.get(range.clone())
+            }
         }
     }
 

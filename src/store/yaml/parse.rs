@@ -44,10 +44,7 @@ const FORMAT: &str = "YAML";
 pub fn parse(input: &[u8]) -> Result<(Tree, Layout)> {
     let text = std::str::from_utf8(input).map_err(|e| {
         let (line, column) = line_column(input, e.valid_up_to());
-        Error::Parse {
-            format: FORMAT,
-            message: format!("invalid UTF-8 at line {line}, column {column}"),
-        }
+        Error::Parse { format: FORMAT, message: format!("invalid UTF-8 at line {line}, column {column}") }
     })?;
     if text.trim().is_empty() {
         return Err(Error::EmptyInput);
@@ -61,12 +58,7 @@ pub fn parse(input: &[u8]) -> Result<(Tree, Layout)> {
             let mark = e.marker();
             Error::Parse {
                 format: FORMAT,
-                message: format!(
-                    "{} at line {}, column {}",
-                    e.kind(),
-                    mark.line(),
-                    mark.col() + 1
-                ),
+                message: format!("{} at line {}, column {}", e.kind(), mark.line(), mark.col() + 1),
             }
         })?;
         builder.event(event, span)?;
@@ -103,10 +95,6 @@ struct Frame {
     src: Src,
     /// End of the last content byte, for the extent of the `sops` entry.
     content_end: usize,
-    /// Column of the `-` when this block mapping is a sequence item. go-yaml
-    /// indents a block scalar under such a mapping's keys from the dash, not
-    /// from the key.
-    item_dash_column: Option<usize>,
 }
 
 /// Where the node being started sits.
@@ -171,14 +159,8 @@ impl<'s> Builder<'s> {
             Event::DocumentEnd => self.end_document(range.start)?,
             Event::Comment(text, placement) => {
                 self.saw_comment = true;
-                let src = self.add_entry(SrcEntry::Comment {
-                    range: range.clone(),
-                });
-                let comment = Comment {
-                    text: SecretBytes::from_str(&text),
-                    src,
-                    changed: false,
-                };
+                let src = self.add_entry(SrcEntry::Comment { range: range.clone() });
+                let comment = Comment { text: SecretBytes::from_str(&text), src, changed: false };
                 if placement == Placement::Right {
                     self.attach_end_of_line_comment(comment);
                 } else {
@@ -189,16 +171,8 @@ impl<'s> Builder<'s> {
                 let is_map = matches!(event, Event::MappingStart(..));
                 let ctx = self.context(range.start);
                 let flow = style == StructureStyle::Flow || ctx.flow;
-                let indent = if !is_map && !flow {
-                    self.dash_column(range.start)
-                } else {
-                    span.start.col()
-                };
-                if self
-                    .current_layout
-                    .as_ref()
-                    .is_some_and(|_| self.frames.is_empty())
-                {
+                let indent = if !is_map && !flow { self.dash_column(range.start) } else { span.start.col() };
+                if self.current_layout.as_ref().is_some_and(|_| self.frames.is_empty()) {
                     let layout = self.current_layout.as_mut().expect("checked");
                     layout.top_column = indent;
                     layout.not_spliceable = flow || !is_map;
@@ -207,17 +181,9 @@ impl<'s> Builder<'s> {
                 // leaves and comments are ever rewritten.
                 let src = Src::NONE;
                 let items = if is_map {
-                    Items::Map {
-                        items: Vec::new(),
-                        pending_key: None,
-                        seen: HashSet::new(),
-                    }
+                    Items::Map { items: Vec::new(), pending_key: None, seen: HashSet::new() }
                 } else {
                     Items::Seq(Vec::new())
-                };
-                let item_dash_column = match ctx.dash {
-                    Some(dash) if is_map && !flow => Some(self.column_of(dash)),
-                    _ => None,
                 };
                 self.frames.push(Frame {
                     items,
@@ -227,27 +193,19 @@ impl<'s> Builder<'s> {
                     anchor,
                     src,
                     content_end: range.end,
-                    item_dash_column,
                 });
                 self.just_completed = false;
                 self.flush_pending();
             }
             Event::MappingEnd | Event::SequenceEnd => {
                 self.flush_pending();
-                let frame = self
-                    .frames
-                    .pop()
-                    .expect("the parser balances start and end events");
+                let frame = self.frames.pop().expect("the parser balances start and end events");
                 let mut node = match frame.items {
                     Items::Map { items, .. } => Node::map(items),
                     Items::Seq(items) => Node::seq(items),
                 };
                 node.src = frame.src;
-                let end = if frame.flow {
-                    range.end.max(frame.content_end)
-                } else {
-                    frame.content_end
-                };
+                let end = if frame.flow { range.end.max(frame.content_end) } else { frame.content_end };
                 self.complete(node, frame.anchor, end)?;
             }
             Event::Scalar(value, style, anchor, tag) => {
@@ -258,11 +216,7 @@ impl<'s> Builder<'s> {
                     let key_column = span.start.col();
                     let resolved = self.resolve(&value, style, tag.as_deref(), range.start)?;
                     let is_string = matches!(resolved, Scalar::Str(_));
-                    let name = if is_string {
-                        value.into_owned()
-                    } else {
-                        value.trim().to_owned()
-                    };
+                    let name = if is_string { value.into_owned() } else { value.trim().to_owned() };
                     self.complete_key(Key { name, is_string }, key_column, range.start, range.end)?;
                     return Ok(());
                 }
@@ -287,9 +241,7 @@ impl<'s> Builder<'s> {
                 if *count > self.alias_budget {
                     return Err(Error::LimitExceeded {
                         format: FORMAT,
-                        message:
-                            "the document expands aliases into too many nodes (an alias bomb?)"
-                                .into(),
+                        message: "the document expands aliases into too many nodes (an alias bomb?)".into(),
                     });
                 }
                 self.alias_budget -= count;
@@ -297,19 +249,9 @@ impl<'s> Builder<'s> {
                 if ctx.is_key {
                     let name = self.source.get(range.clone()).unwrap_or("").to_owned();
                     let column = span.start.col();
-                    return self.complete_key(
-                        Key {
-                            name,
-                            is_string: false,
-                        },
-                        column,
-                        range.start,
-                        range.end,
-                    );
+                    return self.complete_key(Key { name, is_string: false }, column, range.start, range.end);
                 }
-                node.src = self.add_entry(SrcEntry::Alias {
-                    range: range.clone(),
-                });
+                node.src = self.add_entry(SrcEntry::Alias { range: range.clone() });
                 self.complete(node, 0, range.end)?;
             }
             Event::UnresolvedAlias(_) => return Err(self.error_at(range.start, "unknown anchor")),
@@ -325,11 +267,7 @@ impl<'s> Builder<'s> {
         match style {
             ScalarStyle::Literal | ScalarStyle::Folded => {
                 let from = tag_start.unwrap_or(0).max(self.line_before(start));
-                let indicator = if style == ScalarStyle::Literal {
-                    '|'
-                } else {
-                    '>'
-                };
+                let indicator = if style == ScalarStyle::Literal { '|' } else { '>' };
                 let search_end = start.min(self.source.len());
                 self.source[..search_end]
                     .rfind(indicator)
@@ -373,11 +311,7 @@ impl<'s> Builder<'s> {
     /// The `-` indicator of the block sequence item that starts at `offset`.
     fn dash_before(&self, offset: usize) -> Option<usize> {
         let bytes = self.source.as_bytes();
-        if bytes.get(offset) == Some(&b'-')
-            && bytes
-                .get(offset + 1)
-                .is_none_or(|b| b.is_ascii_whitespace())
-        {
+        if bytes.get(offset) == Some(&b'-') && bytes.get(offset + 1).is_none_or(|b| b.is_ascii_whitespace()) {
             return Some(offset);
         }
         let mut pos = offset.min(bytes.len());
@@ -390,43 +324,18 @@ impl<'s> Builder<'s> {
     /// The context of a node starting at `offset`, from the top frame.
     fn context(&self, offset: usize) -> Context {
         match self.frames.last() {
-            None => Context {
-                flow: false,
-                owner_column: 0,
-                dash: None,
-                is_key: false,
-            },
+            None => Context { flow: false, owner_column: 0, dash: None, is_key: false },
             Some(frame) => match &frame.items {
-                Items::Map {
-                    pending_key: None, ..
-                } => Context {
-                    flow: frame.flow,
-                    owner_column: frame.indent,
-                    dash: None,
-                    is_key: true,
-                },
-                Items::Map {
-                    pending_key: Some((_, column, _)),
-                    ..
-                } => Context {
-                    flow: frame.flow,
-                    owner_column: frame.item_dash_column.unwrap_or(*column),
-                    dash: None,
-                    is_key: false,
-                },
+                Items::Map { pending_key: None, .. } => {
+                    Context { flow: frame.flow, owner_column: frame.indent, dash: None, is_key: true }
+                }
+                Items::Map { pending_key: Some((_, column, _)), .. } => {
+                    Context { flow: frame.flow, owner_column: *column, dash: None, is_key: false }
+                }
                 Items::Seq(_) => {
-                    let dash = if frame.flow {
-                        None
-                    } else {
-                        self.dash_before(offset)
-                    };
+                    let dash = if frame.flow { None } else { self.dash_before(offset) };
                     let owner_column = dash.map_or(frame.indent, |d| self.column_of(d));
-                    Context {
-                        flow: frame.flow,
-                        owner_column,
-                        dash,
-                        is_key: false,
-                    }
+                    Context { flow: frame.flow, owner_column, dash, is_key: false }
                 }
             },
         }
@@ -447,8 +356,7 @@ impl<'s> Builder<'s> {
                 } else {
                     format!("{}{}", tag.handle(), tag.suffix())
                 };
-                resolve_tagged(&name, value, plain)
-                    .map_err(|message| self.error_at(offset, &message))?
+                resolve_tagged(&name, value, plain).map_err(|message| self.error_at(offset, &message))?
             }
             None if plain => resolve_plain(value),
             None => Resolved::Scalar(Scalar::Str(SecretBytes::from_str(value))),
@@ -466,31 +374,19 @@ impl<'s> Builder<'s> {
 
     fn error_at(&self, offset: usize, message: &str) -> Error {
         let (line, column) = line_column(self.source.as_bytes(), offset);
-        Error::Parse {
-            format: FORMAT,
-            message: format!("{message} at line {line}, column {column}"),
-        }
+        Error::Parse { format: FORMAT, message: format!("{message} at line {line}, column {column}") }
     }
 
     fn complete_key(&mut self, key: Key, column: usize, start: usize, end: usize) -> Result<()> {
         let (line, _) = line_column(self.source.as_bytes(), start);
-        let frame = self
-            .frames
-            .last_mut()
-            .expect("keys only exist inside mappings");
-        let Items::Map {
-            pending_key, seen, ..
-        } = &mut frame.items
-        else {
+        let frame = self.frames.last_mut().expect("keys only exist inside mappings");
+        let Items::Map { pending_key, seen, .. } = &mut frame.items else {
             unreachable!("key outside a mapping")
         };
         if !seen.insert(key.name.clone()) {
             return Err(Error::Parse {
                 format: FORMAT,
-                message: format!(
-                    "mapping key {:?} already defined (duplicate at line {line})",
-                    key.name
-                ),
+                message: format!("mapping key {:?} already defined (duplicate at line {line})", key.name),
             });
         }
         *pending_key = Some((key, column, start));
@@ -504,8 +400,7 @@ impl<'s> Builder<'s> {
     fn complete(&mut self, node: Node, anchor: usize, end: usize) -> Result<()> {
         if anchor != 0 {
             let count = count_nodes(&node);
-            self.anchors
-                .insert(anchor, (strip_sources(node.clone()), count));
+            self.anchors.insert(anchor, (strip_sources(node.clone()), count));
         }
         let depth = self.frames.len();
         let Some(frame) = self.frames.last_mut() else {
@@ -514,9 +409,7 @@ impl<'s> Builder<'s> {
         };
         frame.content_end = frame.content_end.max(end);
         match &mut frame.items {
-            Items::Map {
-                items, pending_key, ..
-            } => {
+            Items::Map { items, pending_key, .. } => {
                 let (key, _, key_start) = pending_key.take().expect("a value follows its key");
                 let is_sops = depth == 1 && key.name == "sops";
                 items.push(MapItem::Pair(Pair { key, value: node }));
@@ -549,9 +442,7 @@ impl<'s> Builder<'s> {
         }
         let mut line_end = end.min(bytes.len());
         if line_end > 0 && bytes[line_end - 1] != b'\n' {
-            line_end = self.source[line_end..]
-                .find('\n')
-                .map_or(bytes.len(), |p| line_end + p + 1);
+            line_end = self.source[line_end..].find('\n').map_or(bytes.len(), |p| line_end + p + 1);
         }
         layout.sops_range = Some(line_start..line_end);
     }
@@ -566,19 +457,11 @@ impl<'s> Builder<'s> {
         };
         match &mut frame.items {
             Items::Map { items, .. } => {
-                let at = if just_completed && !items.is_empty() {
-                    items.len() - 1
-                } else {
-                    items.len()
-                };
+                let at = if just_completed && !items.is_empty() { items.len() - 1 } else { items.len() };
                 items.insert(at, MapItem::Comment(comment));
             }
             Items::Seq(items) => {
-                let at = if just_completed && !items.is_empty() {
-                    items.len() - 1
-                } else {
-                    items.len()
-                };
+                let at = if just_completed && !items.is_empty() { items.len() - 1 } else { items.len() };
                 items.insert(at, SeqItem::Comment(comment));
             }
         }
@@ -616,39 +499,23 @@ impl<'s> Builder<'s> {
                 layout.not_spliceable = true;
                 Vec::new()
             }
-            Some(Node {
-                value: Value::Map(items),
-                ..
-            }) => items,
-            Some(Node {
-                value: Value::Scalar(Scalar::Null),
-                ..
-            }) => {
+            Some(Node { value: Value::Map(items), .. }) => items,
+            Some(Node { value: Value::Scalar(Scalar::Null), .. }) => {
                 layout.not_spliceable = true;
                 Vec::new()
             }
-            Some(Node {
-                value: Value::Seq(_),
-                ..
-            }) => {
+            Some(Node { value: Value::Seq(_), .. }) => {
                 let (line, _) = line_column(self.source.as_bytes(), end);
                 return Err(Error::Shape {
                     format: FORMAT,
-                    message: format!(
-                        "the document ending at line {line} is a sequence, not a mapping"
-                    ),
+                    message: format!("the document ending at line {line} is a sequence, not a mapping"),
                 });
             }
-            Some(Node {
-                value: Value::Scalar(_),
-                ..
-            }) => {
+            Some(Node { value: Value::Scalar(_), .. }) => {
                 let (line, _) = line_column(self.source.as_bytes(), end);
                 return Err(Error::Shape {
                     format: FORMAT,
-                    message: format!(
-                        "the document ending at line {line} is a scalar, not a mapping"
-                    ),
+                    message: format!("the document ending at line {line} is a scalar, not a mapping"),
                 });
             }
         };
@@ -662,18 +529,14 @@ impl<'s> Builder<'s> {
     fn finish(mut self) -> Result<(Tree, Layout)> {
         if self.documents.is_empty() {
             return Err(if self.saw_comment {
-                Error::Parse {
-                    format: FORMAT,
-                    message: "the file holds only comments (EOF)".into(),
-                }
+                Error::Parse { format: FORMAT, message: "the file holds only comments (EOF)".into() }
             } else {
                 Error::EmptyInput
             });
         }
         if !self.pending.is_empty() {
             let last = self.documents.last_mut().expect("checked above");
-            last.items
-                .extend(self.pending.drain(..).map(|(c, _)| MapItem::Comment(c)));
+            last.items.extend(self.pending.drain(..).map(|(c, _)| MapItem::Comment(c)));
         }
         let line_break = match self.source.find('\n') {
             Some(pos) if pos > 0 && self.source.as_bytes()[pos - 1] == b'\r' => "\r\n",
@@ -686,12 +549,7 @@ impl<'s> Builder<'s> {
             line_break,
             overrides: Default::default(),
         };
-        Ok((
-            Tree {
-                documents: self.documents,
-            },
-            layout,
-        ))
+        Ok((Tree { documents: self.documents }, layout))
     }
 }
 

@@ -48,24 +48,17 @@ fn collect_edits(
     metadata: Option<&Node>,
     options: &StoreOptions,
 ) -> std::result::Result<Vec<Edit>, NeedsFresh> {
-    if tree.documents.len() != layout.documents.len()
-        || layout.documents.iter().any(|d| d.not_spliceable)
-    {
+    if tree.documents.len() != layout.documents.len() || layout.documents.iter().any(|d| d.not_spliceable) {
         return Err(NeedsFresh);
     }
-    let mut collector = Collector {
-        layout,
-        options,
-        edits: Vec::new(),
-    };
+    let mut collector = Collector { layout, options, edits: Vec::new() };
     for (document, doc_layout) in tree.documents.iter().zip(&layout.documents) {
         collector.map_items(&document.items)?;
         let block = metadata.map(|meta| collector.metadata_block(meta, doc_layout.top_column));
         match (&doc_layout.sops_range, block) {
-            (Some(range), block) => collector.edits.push(Edit {
-                range: range.clone(),
-                text: block.unwrap_or_default(),
-            }),
+            (Some(range), block) => {
+                collector.edits.push(Edit { range: range.clone(), text: block.unwrap_or_default() })
+            }
             (None, Some(block)) => {
                 let at = doc_layout.insert_at;
                 let source = layout.source.as_bytes();
@@ -74,10 +67,7 @@ fn collect_edits(
                     text.push_str(layout.line_break);
                 }
                 text.push_str(&block);
-                collector.edits.push(Edit {
-                    range: at..at,
-                    text,
-                });
+                collector.edits.push(Edit { range: at..at, text });
             }
             (None, None) => {}
         }
@@ -127,20 +117,12 @@ impl Collector<'_> {
         }
         let text = format!("#{}", String::from_utf8_lossy(comment.text.as_bytes()));
         match self.layout.entry(comment.src) {
-            Some(SrcEntry::Comment { range }) => self.edits.push(Edit {
-                range: range.clone(),
-                text,
-            }),
+            Some(SrcEntry::Comment { range }) => self.edits.push(Edit { range: range.clone(), text }),
             // An encrypted comment that sops wrote as a sequence element
             // (`- ENC[...,type:comment]`) becomes a comment line again.
-            Some(SrcEntry::Scalar {
-                range,
-                dash: Some(dash),
-                ..
-            }) => self.edits.push(Edit {
-                range: *dash..range.end,
-                text,
-            }),
+            Some(SrcEntry::Scalar { range, dash: Some(dash), .. }) => {
+                self.edits.push(Edit { range: *dash..range.end, text })
+            }
             _ => return Err(NeedsFresh),
         }
         Ok(())
@@ -150,10 +132,7 @@ impl Collector<'_> {
         if let Some(SrcEntry::Alias { range, .. }) = self.layout.entry(node.src) {
             if any_changed(node) {
                 let text = flow_text(node);
-                self.edits.push(Edit {
-                    range: range.clone(),
-                    text,
-                });
+                self.edits.push(Edit { range: range.clone(), text });
             }
             return Ok(());
         }
@@ -177,16 +156,12 @@ impl Collector<'_> {
                 };
                 let text = match self.layout.overrides.get(&node.src) {
                     Some(original) if spells(original, scalar) => {
-                        fit_to_range(self.layout, node.src, original.clone())
-                            .expect("entry checked above")
+                        fit_to_range(self.layout, node.src, original.clone()).expect("entry checked above")
                     }
                     _ => rendered_text(self.layout, node.src, scalar, self.options)
                         .expect("entry checked above"),
                 };
-                self.edits.push(Edit {
-                    range: range.clone(),
-                    text,
-                });
+                self.edits.push(Edit { range: range.clone(), text });
                 Ok(())
             }
         }
@@ -215,25 +190,15 @@ pub(crate) fn rendered_text(
     scalar: &Scalar,
     options: &StoreOptions,
 ) -> Option<String> {
-    let Some(SrcEntry::Scalar {
-        flow,
-        owner_column,
-        dash,
-        ..
-    }) = layout.entry(src)
-    else {
+    let Some(SrcEntry::Scalar { flow, owner_column, dash, .. }) = layout.entry(src) else {
         return None;
     };
-    let width = if dash.is_some() {
-        2
-    } else {
-        options.yaml_indent
-    };
-    let ctx = ScalarContext {
-        flow: *flow,
-        block_indent: owner_column + width,
-        is_key: false,
-    };
+    // go-yaml indents a block scalar two columns after a sequence dash, and
+    // under a key to the next multiple of the indent width.
+    let width = emit::indent_width(options);
+    let block_indent =
+        if dash.is_some() { owner_column + 2 } else { width * ((owner_column + width) / width) };
+    let ctx = ScalarContext { flow: *flow, block_indent, is_key: false };
     fit_to_range(layout, src, render_leaf(scalar, &ctx))
 }
 
@@ -244,8 +209,7 @@ fn fit_to_range(layout: &Layout, src: Src, mut text: String) -> Option<String> {
     let Some(SrcEntry::Scalar { range, style, .. }) = layout.entry(src) else {
         return None;
     };
-    let original_ends_line = layout.source.as_bytes().get(range.end.wrapping_sub(1))
-        == Some(&b'\n')
+    let original_ends_line = layout.source.as_bytes().get(range.end.wrapping_sub(1)) == Some(&b'\n')
         && matches!(style, TokenStyle::Literal | TokenStyle::Folded);
     let rendered_ends_line = text.ends_with('\n');
     if rendered_ends_line && !original_ends_line {
@@ -305,10 +269,7 @@ fn spells(text: &str, scalar: &Scalar) -> bool {
         return false;
     };
     match tree.documents.first().and_then(|d| d.get("x")) {
-        Some(Node {
-            value: Value::Scalar(parsed),
-            ..
-        }) => crate::style::same_value(parsed, scalar),
+        Some(Node { value: Value::Scalar(parsed), .. }) => crate::style::same_value(parsed, scalar),
         _ => false,
     }
 }
@@ -319,11 +280,7 @@ fn spells(text: &str, scalar: &Scalar) -> bool {
 fn render_leaf(scalar: &Scalar, ctx: &ScalarContext) -> String {
     if let Scalar::Str(bytes) = scalar {
         if let Some(text) = bytes.as_str().filter(|t| is_envelope_text(t)) {
-            return if ctx.flow {
-                format!("\"{text}\"")
-            } else {
-                text.to_owned()
-            };
+            return if ctx.flow { format!("\"{text}\"") } else { text.to_owned() };
         }
     }
     emit::render_scalar(scalar, ctx)
@@ -335,9 +292,7 @@ fn is_envelope_text(text: &str) -> bool {
     looks_encrypted(text)
         && text.ends_with(']')
         && text.contains(",type:")
-        && !text
-            .bytes()
-            .any(|b| b.is_ascii_whitespace() || matches!(b, b'"' | b'\'' | b'#' | b'\\'))
+        && !text.bytes().any(|b| b.is_ascii_whitespace() || matches!(b, b'"' | b'\'' | b'#' | b'\\'))
 }
 
 /// An expanded alias written on one line in flow style, which fits in any
@@ -349,11 +304,7 @@ fn flow_text(node: &Node) -> String {
 }
 
 fn write_flow(node: &Node, out: &mut String) {
-    let ctx = ScalarContext {
-        flow: true,
-        block_indent: 0,
-        is_key: false,
-    };
+    let ctx = ScalarContext { flow: true, block_indent: 0, is_key: false };
     match &node.value {
         Value::Scalar(scalar) => out.push_str(&render_leaf(scalar, &ctx)),
         Value::Map(items) => {

@@ -13,13 +13,10 @@ fn key() -> DataKey {
 
 fn sample_metadata() -> Node {
     Metadata {
-        key_groups: vec![vec![crate::keys::MasterKey::Age(
-            crate::keys::age::AgeKey {
-                recipient: "age1test".into(),
-                enc: "-----BEGIN AGE ENCRYPTED FILE-----\nAAAA\n-----END AGE ENCRYPTED FILE-----\n"
-                    .into(),
-            },
-        )]],
+        key_groups: vec![vec![crate::keys::MasterKey::Age(crate::keys::age::AgeKey {
+            recipient: "age1test".into(),
+            enc: "-----BEGIN AGE ENCRYPTED FILE-----\nAAAA\n-----END AGE ENCRYPTED FILE-----\n".into(),
+        })]],
         shamir_threshold: 0,
         last_modified: "2025-01-01T00:00:00Z".into(),
         mac: "ENC[AES256_GCM,data:AA==,iv:AA==,tag:AA==,type:str]".into(),
@@ -46,28 +43,20 @@ fn round_trip(plain: &str, kind: CipherKind) -> (String, String) {
     let (mut tree, mut layout) = parse(encrypted.as_bytes()).expect("our output parses");
     take_metadata(&mut tree).expect("metadata is there");
     let tags = crate::style::tags_by_src(&tree);
-    let (mac_back, warnings) =
-        walk::decrypt_tree(&mut tree, &Selection::default(), &cipher).unwrap();
+    let (mac_back, warnings) = walk::decrypt_tree(&mut tree, &Selection::default(), &cipher).unwrap();
     assert_eq!(mac, mac_back);
-    assert!(
-        warnings.is_empty(),
-        "comments that did not decrypt: {warnings:?}"
-    );
+    assert!(warnings.is_empty(), "comments that did not decrypt: {warnings:?}");
     if let Some(sealed) = sealed {
         layout.set_overrides(StyleMemory::open(&sealed, &cipher).texts_by_src(&tags));
     }
-    let decrypted =
-        String::from_utf8(emit_spliced(&tree, &layout, None, &options).unwrap()).unwrap();
+    let decrypted = String::from_utf8(emit_spliced(&tree, &layout, None, &options).unwrap()).unwrap();
     (encrypted, decrypted)
 }
 
 fn assert_round_trip(plain: &str) {
     for kind in [CipherKind::Aes256Gcm, CipherKind::XChaCha20Poly1305] {
         let (encrypted, decrypted) = round_trip(plain, kind);
-        assert_eq!(
-            decrypted, plain,
-            "round trip changed the file; encrypted form:\n{encrypted}"
-        );
+        assert_eq!(decrypted, plain, "round trip changed the file; encrypted form:\n{encrypted}");
     }
 }
 
@@ -106,18 +95,11 @@ fn keeps_crlf_line_endings() {
 fn encrypts_values_in_place() {
     let (encrypted, _) = round_trip("a: 1\nb:\n  - x\n  - {k: v}\n", CipherKind::Aes256Gcm);
     let lines: Vec<&str> = encrypted.lines().collect();
-    assert!(
-        lines[0].starts_with("a: ENC[AES256_GCM,data:"),
-        "{encrypted}"
-    );
+    assert!(lines[0].starts_with("a: ENC[AES256_GCM,data:"), "{encrypted}");
     assert!(lines[0].ends_with(",type:int]"));
     assert_eq!(lines[1], "b:");
     assert!(lines[2].starts_with("  - ENC[AES256_GCM,"));
-    assert!(
-        lines[3].starts_with("  - {k: \"ENC[AES256_GCM,"),
-        "flow values are quoted: {}",
-        lines[3]
-    );
+    assert!(lines[3].starts_with("  - {k: \"ENC[AES256_GCM,"), "flow values are quoted: {}", lines[3]);
     assert_eq!(lines[4], "sops:");
 }
 
@@ -140,29 +122,18 @@ fn comment_containers_follow_indentation() {
     // Encrypting with the path of each comment's container must let the
     // walk decrypt it with that same path first.
     let cipher = ValueCipher::new(&key());
-    walk::encrypt_tree(
-        &mut tree,
-        &Selection::default(),
-        &cipher,
-        CipherKind::Aes256Gcm,
-    )
-    .unwrap();
+    walk::encrypt_tree(&mut tree, &Selection::default(), &cipher, CipherKind::Aes256Gcm).unwrap();
     let items = &tree.documents[0].items;
     let map_comments = |node: &Node| match &node.value {
-        crate::tree::Value::Map(items) => items
-            .iter()
-            .filter(|i| matches!(i, crate::tree::MapItem::Comment(_)))
-            .count(),
-        crate::tree::Value::Seq(items) => items
-            .iter()
-            .filter(|i| matches!(i, crate::tree::SeqItem::Comment(_)))
-            .count(),
+        crate::tree::Value::Map(items) => {
+            items.iter().filter(|i| matches!(i, crate::tree::MapItem::Comment(_))).count()
+        }
+        crate::tree::Value::Seq(items) => {
+            items.iter().filter(|i| matches!(i, crate::tree::SeqItem::Comment(_))).count()
+        }
         _ => 0,
     };
-    let top_comments = items
-        .iter()
-        .filter(|i| matches!(i, crate::tree::MapItem::Comment(_)))
-        .count();
+    let top_comments = items.iter().filter(|i| matches!(i, crate::tree::MapItem::Comment(_))).count();
     assert_eq!(top_comments, 1, "only '# top' is at the top level");
     assert_eq!(map_comments(tree.documents[0].get("a").unwrap()), 1);
     assert_eq!(map_comments(tree.documents[0].get("c").unwrap()), 1);
@@ -182,9 +153,7 @@ fn rejects_bad_yaml_with_sops_exit_codes() {
         ("a: *nope\n", 2),
         ("a: \"unterminated\n", 2),
     ] {
-        let err = parse(text.as_bytes())
-            .err()
-            .unwrap_or_else(|| panic!("{text:?} parsed"));
+        let err = parse(text.as_bytes()).err().unwrap_or_else(|| panic!("{text:?} parsed"));
         assert_eq!(err.exit_code(), code, "{text:?}: {err}");
     }
     let err = parse(b"a: \xff\n").unwrap_err();
@@ -196,10 +165,7 @@ fn alias_bombs_are_stopped() {
     let mut text = String::from("a0: &a0 [x, x, x, x, x, x, x, x, x, x]\n");
     for i in 1..10 {
         let prev = format!("*a{}", i - 1);
-        text.push_str(&format!(
-            "a{i}: &a{i} [{}]\n",
-            vec![prev.as_str(); 10].join(", ")
-        ));
+        text.push_str(&format!("a{i}: &a{i} [{}]\n", vec![prev.as_str(); 10].join(", ")));
     }
     let err = parse(text.as_bytes()).err().expect("the bomb is refused");
     assert_eq!(err.exit_code(), 2);
@@ -209,12 +175,7 @@ fn alias_bombs_are_stopped() {
 #[test]
 fn deep_nesting_is_an_error_not_a_crash() {
     let deep = "[".repeat(100_000);
-    assert_eq!(
-        parse(format!("a: {deep}").as_bytes())
-            .unwrap_err()
-            .exit_code(),
-        2
-    );
+    assert_eq!(parse(format!("a: {deep}").as_bytes()).unwrap_err().exit_code(), 2);
     let mut block = String::new();
     for i in 0..100_000 {
         block.push_str(&" ".repeat(i.min(5000)));
@@ -228,9 +189,7 @@ fn sops_block_is_found_and_removed() {
     let text = "a: 1\nsops:\n    age: []\n    lastmodified: \"2025-01-01T00:00:00Z\"\n    version: 3.11.0\n";
     let (mut tree, layout) = parse(text.as_bytes()).unwrap();
     assert_eq!(layout.documents[0].sops_range, Some(5..text.len()));
-    tree.documents[0]
-        .items
-        .retain(|i| !matches!(i, crate::tree::MapItem::Pair(p) if p.key.name == "sops"));
+    tree.documents[0].items.retain(|i| !matches!(i, crate::tree::MapItem::Pair(p) if p.key.name == "sops"));
     let out = emit_spliced(&tree, &layout, None, &StoreOptions::default()).unwrap();
     assert_eq!(out, b"a: 1\n");
 }
