@@ -222,7 +222,7 @@ impl<'s> Builder<'s> {
                 }
                 let scalar = self.resolve(&value, style, tag.as_deref(), range.start)?;
                 let src = self.add_entry(SrcEntry::Scalar {
-                    range: token_start..range.end,
+                    range: token_start..self.token_end(style, range.end),
                     style: token_style(style),
                     flow: ctx.flow,
                     owner_column: ctx.owner_column,
@@ -276,6 +276,20 @@ impl<'s> Builder<'s> {
                     .unwrap_or(start)
             }
             _ => tag_start.filter(|t| *t < start).unwrap_or(start),
+        }
+    }
+
+    /// Where a scalar's replaceable text ends. A block scalar's span runs
+    /// into the indentation of the line after it; stop at its last line
+    /// break instead, so the next line keeps its indentation.
+    fn token_end(&self, style: ScalarStyle, end: usize) -> usize {
+        if !matches!(style, ScalarStyle::Literal | ScalarStyle::Folded) {
+            return end;
+        }
+        let before = &self.source[..end.min(self.source.len())];
+        match before.rfind('\n') {
+            Some(newline) if before[newline + 1..].bytes().all(|b| b == b' ' || b == b'\t') => newline + 1,
+            _ => end,
         }
     }
 
