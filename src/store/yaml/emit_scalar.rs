@@ -387,15 +387,14 @@ pub(crate) fn first_pass(bytes: &[u8]) -> Prepared<'_> {
     } else {
         Style::Double
     };
-    let style = narrow(requested, &Analysis::of(text), text, root);
+    let mut style = narrow(requested, &Analysis::of(text), text, root);
+    if style == Style::Literal && text.starts_with('\t') {
+        // go-yaml writes such a string as a literal block it cannot read
+        // back, and sops then prints `null`, losing the value. We keep the
+        // value: double quotes hold any string.
+        style = Style::Double;
+    }
     Prepared { text: text.into(), tag: None, style }
-}
-
-/// True when the first printing of this string cannot be read back (a
-/// literal block whose first line starts with a tab): sops then holds an
-/// empty node and prints `null`.
-pub(crate) fn unreadable_literal(prepared: &Prepared<'_>) -> bool {
-    prepared.style == Style::Literal && prepared.text.starts_with('\t')
 }
 
 /// The text of a non-string scalar; these are always plain.
@@ -588,8 +587,9 @@ mod tests {
         assert_eq!(render_scalar(&Scalar::Time(ts), &value), "2024-01-01T00:00:00Z");
         assert_eq!(render_scalar(&Scalar::str("2024-01-01"), &value), "\"2024-01-01\"");
         // A multi-line string starting with a tab: sops prints null
-        // (recorded: {"k": "\ty\nz"} converts to `k: null`).
-        assert_eq!(render_scalar(&Scalar::str("\ty\nz"), &value), "null");
+        // (recorded: {"k": "\ty\nz"} converts to `k: null`), losing the
+        // value; we keep it in double quotes (docs/compatibility.md).
+        assert_eq!(render_scalar(&Scalar::str("\ty\nz"), &value), "\"\\ty\\nz\"");
     }
 
     /// `!!binary` values holding invalid UTF-8: `sops encrypt` then `sops
