@@ -41,7 +41,8 @@ pub fn render_scalar(scalar: &Scalar, ctx: &ScalarContext) -> String {
     let mut w = Writer::new();
     w.line_start = false;
     let place = Placement { flow: ctx.flow, simple_key: ctx.is_key };
-    super::emit::write_any_scalar(&mut w, scalar, place, ctx.block_indent, 4);
+    let indicator = ctx.block_indent.saturating_sub(ctx.parent_column).max(1);
+    super::emit::write_any_scalar(&mut w, scalar, place, ctx.block_indent, indicator);
     let mut text = String::from_utf8_lossy(&w.out).into_owned();
     // Only block scalars hold a raw newline.
     if text.contains('\n') && !text.ends_with('\n') {
@@ -569,7 +570,7 @@ mod tests {
 
     #[test]
     fn render_scalar_in_context() {
-        let value = ScalarContext { flow: false, block_indent: 4, is_key: false };
+        let value = ScalarContext { flow: false, block_indent: 4, is_key: false, parent_column: 0 };
         let key = ScalarContext { is_key: true, ..value };
         let flow = ScalarContext { flow: true, ..value };
         assert_eq!(render_scalar(&Scalar::str("yes"), &value), "\"yes\"");
@@ -597,7 +598,7 @@ mod tests {
     /// a literal block of 70-column lines for longer ones.
     #[test]
     fn invalid_utf8_as_binary() {
-        let ctx = ScalarContext { flow: false, block_indent: 4, is_key: false };
+        let ctx = ScalarContext { flow: false, block_indent: 4, is_key: false, parent_column: 0 };
         let bytes = |b: &[u8]| Scalar::Str(crate::secret::SecretBytes::new(b.to_vec()));
         assert_eq!(render_scalar(&bytes(b"\xff"), &ctx), "!!binary /w==");
         assert_eq!(render_scalar(&bytes(b"ok\xc3"), &ctx), "!!binary b2vD");

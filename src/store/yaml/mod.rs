@@ -24,7 +24,7 @@ use crate::tree::{Node, Tree, Value};
 /// what go-yaml prints when it marshals just that value.
 pub fn emit_value_doc(node: &Node, options: &StoreOptions) -> String {
     if let Value::Scalar(scalar) = &node.value {
-        let ctx = emit::ScalarContext { flow: false, block_indent: 0, is_key: false };
+        let ctx = emit::ScalarContext { flow: false, block_indent: 0, is_key: false, parent_column: 0 };
         let mut text = emit::render_scalar(scalar, &ctx);
         if !text.ends_with('\n') {
             text.push('\n');

@@ -198,7 +198,7 @@ pub(crate) fn rendered_text(
     let width = emit::indent_width(options);
     let block_indent =
         if dash.is_some() { owner_column + 2 } else { width * ((owner_column + width) / width) };
-    let ctx = ScalarContext { flow: *flow, block_indent, is_key: false };
+    let ctx = ScalarContext { flow: *flow, block_indent, is_key: false, parent_column: *owner_column };
     fit_to_range(layout, src, render_leaf(scalar, &ctx))
 }
 
@@ -304,7 +304,7 @@ fn flow_text(node: &Node) -> String {
 }
 
 fn write_flow(node: &Node, out: &mut String) {
-    let ctx = ScalarContext { flow: true, block_indent: 0, is_key: false };
+    let ctx = ScalarContext { flow: true, block_indent: 0, is_key: false, parent_column: 0 };
     match &node.value {
         Value::Scalar(scalar) => out.push_str(&render_leaf(scalar, &ctx)),
         Value::Map(items) => {
