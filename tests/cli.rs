@@ -155,9 +155,9 @@ fn bad_inputs_fail_with_sops_codes_and_leave_files_alone() {
         ("empty.yaml", "", 92, "empty"),
         ("list.yaml", "- a\n- b\n", 2, "sequence"),
         ("dup.yaml", "a: 1\na: 2\n", 2, "already defined"),
-        ("bad.yaml", "a: [1, 2\n", 2, "YAML"),
-        ("bad.json", "{\"a\": }", 2, "JSON"),
-        ("arr.json", "[1, 2]", 2, "JSON"),
+        ("bad.yaml", "a: [1, 2\n", 2, "yaml"),
+        ("bad.json", "{\"a\": }", 2, "json"),
+        ("arr.json", "[1, 2]", 2, "json"),
         ("nonstring.yaml", "1: one\n", 23, "non-string key"),
     ];
     for (name, text, code, needle) in cases {

@@ -80,7 +80,7 @@ fn invalid_configs_are_explained() {
         ("creation_rules:\n  - cipher: rot13\n", "cipher"),
         ("creation_rules:\n  - kms: arn:nope\n", "KMS key ARN"),
         ("stores:\n  yaml:\n    indent: -1\n", "indent"),
-        ("creation_rules: [\n", "YAML"),
+        ("creation_rules: [\n", "yaml"),
     ] {
         let err = load(text).expect_err(text);
         assert_eq!(err.exit_code(), 1, "{text}");

@@ -111,7 +111,7 @@ impl Layout {
     pub fn styled_tokens(&self, tree: &Tree, options: &StoreOptions) -> HashMap<Src, String> {
         match self {
             Layout::Yaml(layout) => yaml::styled_tokens(tree, layout, options),
-            Layout::Json(_) => HashMap::new(),
+            Layout::Json(layout) => layout.styled_tokens(tree),
         }
     }
 
@@ -120,7 +120,7 @@ impl Layout {
     pub fn set_overrides(&mut self, overrides: HashMap<Src, String>) {
         match self {
             Layout::Yaml(layout) => layout.set_overrides(overrides),
-            Layout::Json(_) => {}
+            Layout::Json(layout) => layout.set_overrides(overrides),
         }
     }
 }

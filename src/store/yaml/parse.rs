@@ -38,7 +38,7 @@ const MAX_NESTING: usize = 200;
 /// proportional to their size. A billion-laughs document stops here.
 const MIN_ALIAS_BUDGET: usize = 1_000_000;
 
-const FORMAT: &str = "YAML";
+const FORMAT: &str = "yaml";
 
 /// Parse a YAML stream into documents (each a mapping) and their layout.
 pub fn parse(input: &[u8]) -> Result<(Tree, Layout)> {
