@@ -13,15 +13,107 @@
 //! precision -1. Rust's `LowerExp` prints the same shortest digits with an
 //! exponent, from which the `'e'` and `'g'` forms are derived.
 
-/// The shortest round-tripping decimal digits of a finite, non-zero `f64` and
-/// its decimal exponent, so that the value is `0.d1d2d3... * 10^(exp + 1)`,
-/// i.e. `d1.d2d3... * 10^exp`.
-fn shortest_digits(value: f64) -> (String, i32) {
-    let formatted = format!("{:e}", value.abs());
+/// The digits and decimal exponent of `value.abs()` in Rust's `{:e}` form
+/// with `precision` fractional digits (shortest when `None`).
+fn exp_digits(value: f64, precision: Option<usize>) -> (String, i32) {
+    let formatted = match precision {
+        Some(p) => format!("{:.*e}", p, value.abs()),
+        None => format!("{:e}", value.abs()),
+    };
     let (mantissa, exponent) = formatted.split_once('e').expect("LowerExp output always has an exponent");
     let digits: String = mantissa.chars().filter(|c| *c != '.').collect();
-    let exp: i32 = exponent.parse().expect("LowerExp exponent is an integer");
+    (digits, exponent.parse().expect("LowerExp exponent is an integer"))
+}
+
+/// The shortest round-tripping decimal digits of a finite, non-zero `f64` and
+/// its decimal exponent, so that the value is `d1.d2d3... * 10^exp`, chosen
+/// as Go chooses them: when two candidates of the shortest length are
+/// equally close to the value, Go takes the one ending in an even digit,
+/// where Rust's formatter rounds up (`719751820245691.25` is `...691.2` in
+/// Go, `...691.3` in Rust).
+fn shortest_digits(value: f64) -> (String, i32) {
+    let (digits, exp) = exp_digits(value, None);
+    let n = digits.len();
+    // A tie means the exact value ends with a 5 right after the shortest
+    // digits. Look a little further first, and at the whole (finite)
+    // decimal expansion only when that looks like a tie.
+    let (near, near_exp) = exp_digits(value, Some(n + 24));
+    if near_exp != exp || !is_half(&near[n..]) {
+        return (digits, exp);
+    }
+    let (exact, exact_exp) = exp_digits(value, Some(1100));
+    if exact_exp != exp || !is_half(&exact[n..]) {
+        return (digits, exp);
+    }
+    let down = exact[..n].to_owned();
+    let Some(up) = increment(&down) else { return (digits, exp) };
+    let round_trips = |candidate: &str| {
+        format!("{}.{}e{}", &candidate[..1], &candidate[1..], exp).parse::<f64>().ok() == Some(value.abs())
+    };
+    let even = |candidate: &str| candidate.bytes().last().is_some_and(|d| (d - b'0') % 2 == 0);
+    for candidate in [&down, &up] {
+        if even(candidate) && round_trips(candidate) {
+            return (candidate.clone(), exp);
+        }
+    }
     (digits, exp)
+}
+
+/// `5` followed only by zeros.
+fn is_half(tail: &str) -> bool {
+    tail.starts_with('5') && tail[1..].bytes().all(|b| b == b'0')
+}
+
+/// A decimal digit string plus one in its last place; `None` when that
+/// would add a digit (`99` to `100`), which changes the exponent.
+fn increment(digits: &str) -> Option<String> {
+    let mut bytes = digits.as_bytes().to_vec();
+    for b in bytes.iter_mut().rev() {
+        if *b == b'9' {
+            *b = b'0';
+        } else {
+            *b += 1;
+            return String::from_utf8(bytes).ok();
+        }
+    }
+    None
+}
+
+/// The plain (`'f'`) form of `d1.d2d3... * 10^exp`, with a sign.
+fn plain_from_digits(negative: bool, digits: &str, exp: i32) -> String {
+    let mut out = String::with_capacity(digits.len() + exp.unsigned_abs() as usize + 3);
+    if negative {
+        out.push('-');
+    }
+    if exp < 0 {
+        out.push_str("0.");
+        for _ in 0..(-exp - 1) {
+            out.push('0');
+        }
+        out.push_str(digits);
+    } else {
+        let int_len = exp as usize + 1;
+        if digits.len() <= int_len {
+            out.push_str(digits);
+            for _ in digits.len()..int_len {
+                out.push('0');
+            }
+        } else {
+            out.push_str(&digits[..int_len]);
+            out.push('.');
+            out.push_str(&digits[int_len..]);
+        }
+    }
+    out
+}
+
+/// Go's `'f'`/-1 text of a finite value.
+fn plain_shortest(value: f64) -> String {
+    if value == 0.0 {
+        return if value.is_sign_negative() { "-0".to_owned() } else { "0".to_owned() };
+    }
+    let (digits, exp) = shortest_digits(value);
+    plain_from_digits(value.is_sign_negative(), &digits, exp)
 }
 
 /// Go's `%e`-style output with shortest digits: `d.ddde±XX` with at least
@@ -56,7 +148,7 @@ pub fn format_float_f(value: f64) -> String {
     } else if value.is_infinite() {
         if value > 0.0 { "+Inf".to_owned() } else { "-Inf".to_owned() }
     } else {
-        format!("{value}")
+        plain_shortest(value)
     }
 }
 
@@ -68,7 +160,7 @@ fn format_float_g(value: f64, exp_char: char) -> String {
         return if value.is_sign_negative() { "-0".to_owned() } else { "0".to_owned() };
     }
     let (_, exp) = shortest_digits(value);
-    if !(-4..6).contains(&exp) { format_e(value, exp_char) } else { format!("{value}") }
+    if !(-4..6).contains(&exp) { format_e(value, exp_char) } else { plain_shortest(value) }
 }
 
 /// How go-yaml v3 writes a float: `'g'` shortest, with `.inf`, `-.inf` and
@@ -103,7 +195,7 @@ pub fn format_float_json(value: f64) -> Option<String> {
         }
         Some(text)
     } else {
-        Some(format!("{value}"))
+        Some(plain_shortest(value))
     }
 }
 
@@ -251,6 +343,20 @@ mod tests {
         assert_eq!(format_float_json(1.5e23).unwrap(), "1.5e+23");
         assert_eq!(format_float_json(0.0).unwrap(), "0");
         assert!(format_float_json(f64::NAN).is_none());
+    }
+
+    /// Recorded from sops 3.11: a tie between two shortest forms goes to
+    /// the even digit.
+    #[test]
+    fn shortest_ties_round_to_even() {
+        assert_eq!(format_float_f(719751820245691.75), "719751820245691.8");
+        assert_eq!(format_float_f(719751820245691.25), "719751820245691.2");
+        assert_eq!(format_float_f(881596551044577.217), "881596551044577.2");
+        assert_eq!(format_float_json(719751820245691.25).unwrap(), "719751820245691.2");
+        assert_eq!(format_float_f(0.5), "0.5");
+        assert_eq!(format_float_f(2.5), "2.5");
+        assert_eq!(format_float_f(1e23), "100000000000000000000000");
+        assert_eq!(format_float_f(5e-324), format!("0.{}5", "0".repeat(323)));
     }
 
     #[test]

@@ -185,3 +185,40 @@ proptest! {
         }
     }
 }
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 64, ..ProptestConfig::default() })]
+
+    /// JSON as people write it: any indentation, number spellings sops
+    /// would normalise, escapes, big integers, CRLF.
+    #[test]
+    fn json_user_styles_survive(
+        values in prop::collection::vec(0usize..10, 1..8),
+        indent in prop_oneof![Just("  "), Just("    "), Just("\t"), Just("")],
+        crlf in any::<bool>(),
+    ) {
+        let newline = if crlf { "\r\n" } else { "\n" };
+        let sep = if indent.is_empty() { "" } else { newline };
+        let mut members = Vec::new();
+        for (i, style) in values.iter().enumerate() {
+            let value = match style {
+                0 => "1.0".to_owned(),
+                1 => "1e3".to_owned(),
+                2 => "\"caf\\u00e9 \\/ <tag>\"".to_owned(),
+                3 => "12345678901234567890".to_owned(),
+                4 => "-0".to_owned(),
+                5 => "[1, \"two\", 3.50]".to_owned(),
+                6 => format!("{{{sep}{indent}{indent}\"k\":\"v\"{sep}{indent}}}"),
+                7 => "true".to_owned(),
+                8 => "\"\"".to_owned(),
+                _ => "null".to_owned(),
+            };
+            members.push(format!("{indent}\"k{i}\": {value}"));
+        }
+        let text = format!("{{{sep}{}{sep}}}{newline}", members.join(&format!(",{sep}")));
+        for cipher in [CipherKind::Aes256Gcm, CipherKind::XChaCha20Poly1305] {
+            let back = round_trip(text.as_bytes(), Format::Json, cipher);
+            prop_assert_eq!(String::from_utf8_lossy(&back), text.as_str());
+        }
+    }
+}

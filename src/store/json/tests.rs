@@ -612,7 +612,7 @@ fn layout_reports_where_things_are() {
 }
 
 #[test]
-#[ignore = "gofmt::format_float_json rounds ties between two shortest forms up; Go rounds them to even"]
+
 fn shortest_float_ties_round_to_even_as_go_does() {
     // Recorded: sops 3.11 decrypting an encryption of these literals.
     for (literal, sops) in [
