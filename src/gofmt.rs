@@ -50,7 +50,7 @@ fn shortest_digits(value: f64) -> (String, i32) {
     let round_trips = |candidate: &str| {
         format!("{}.{}e{}", &candidate[..1], &candidate[1..], exp).parse::<f64>().ok() == Some(value.abs())
     };
-    let even = |candidate: &str| candidate.bytes().last().is_some_and(|d| (d - b'0') % 2 == 0);
+    let even = |candidate: &str| candidate.bytes().last().is_some_and(|d| (d - b'0').is_multiple_of(2));
     for candidate in [&down, &up] {
         if even(candidate) && round_trips(candidate) {
             return (candidate.clone(), exp);
@@ -290,6 +290,7 @@ pub fn parse_go_int(text: &str) -> Option<i64> {
 
 #[cfg(test)]
 mod tests {
+    #![allow(clippy::approx_constant, clippy::excessive_precision)]
     use super::*;
 
     #[test]

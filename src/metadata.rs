@@ -188,16 +188,16 @@ impl Metadata {
         }
         items.push(field("lastmodified", string(&self.last_modified)));
         items.push(field("mac", string(&self.mac)));
-        if self.key_groups.len() < 2 {
-            if let Some(list) = self.key_groups.first().and_then(|g| key_list(g, "pgp")) {
-                items.push(field("pgp", list));
-            }
+        if self.key_groups.len() < 2
+            && let Some(list) = self.key_groups.first().and_then(|g| key_list(g, "pgp"))
+        {
+            items.push(field("pgp", list));
         }
         for rule_field in SelectionRule::FIELDS {
-            if let Some((f, value)) = &self.rule {
-                if f == rule_field {
-                    items.push(field(rule_field, string(value)));
-                }
+            if let Some((f, value)) = &self.rule
+                && f == rule_field
+            {
+                items.push(field(rule_field, string(value)));
             }
         }
         if self.mac_only_encrypted {
@@ -221,7 +221,7 @@ fn field(name: &str, value: Node) -> MapItem {
 }
 
 fn string(text: &str) -> Node {
-    Node::scalar(Scalar::Str(SecretBytes::from_str(text)))
+    Node::scalar(Scalar::Str(SecretBytes::from_text(text)))
 }
 
 fn int(value: i64) -> Node {
@@ -375,15 +375,15 @@ fn read_key_list(type_id: &str, node: &Node) -> Result<Vec<MasterKey>> {
             }),
             "kms" => {
                 let mut context = Vec::new();
-                if let Some(node) = crate::tree::map_get(fields, "context") {
-                    if let Value::Map(entries) = &node.value {
-                        for entry in entries {
-                            if let MapItem::Pair(p) = entry {
-                                context.push((
-                                    p.key.name.clone(),
-                                    read_string(&p.value, "context")?.unwrap_or_default(),
-                                ));
-                            }
+                if let Some(node) = crate::tree::map_get(fields, "context")
+                    && let Value::Map(entries) = &node.value
+                {
+                    for entry in entries {
+                        if let MapItem::Pair(p) = entry {
+                            context.push((
+                                p.key.name.clone(),
+                                read_string(&p.value, "context")?.unwrap_or_default(),
+                            ));
                         }
                     }
                 }

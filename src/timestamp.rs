@@ -140,19 +140,18 @@ impl Timestamp {
     pub fn parse_yaml(text: &str) -> Option<Timestamp> {
         // Full date-time with a zone, `T` or `t`.
         let mut cursor = Cursor::new(text);
-        if let Some(ts) = cursor.date_time(Widths::LOOSE, b"Tt") {
-            if let Some(ts) = cursor.zone(ts) {
-                if cursor.at_end() {
-                    return Some(ts);
-                }
-            }
+        if let Some(ts) = cursor.date_time(Widths::LOOSE, b"Tt")
+            && let Some(ts) = cursor.zone(ts)
+            && cursor.at_end()
+        {
+            return Some(ts);
         }
         // Space separated, no zone.
         let mut cursor = Cursor::new(text);
-        if let Some(ts) = cursor.date_time(Widths::LOOSE, b" ") {
-            if cursor.at_end() {
-                return Some(ts);
-            }
+        if let Some(ts) = cursor.date_time(Widths::LOOSE, b" ")
+            && cursor.at_end()
+        {
+            return Some(ts);
         }
         // Date only.
         let mut cursor = Cursor::new(text);

@@ -213,7 +213,7 @@ pub struct BadPlaintext(pub ValueType);
 
 impl Scalar {
     pub fn str(text: &str) -> Scalar {
-        Scalar::Str(SecretBytes::from_str(text))
+        Scalar::Str(SecretBytes::from_text(text))
     }
 
     /// The envelope type of a value that is encrypted; `None` for null,
@@ -242,8 +242,8 @@ impl Scalar {
     pub fn mac_bytes(&self) -> SecretBytes {
         match self {
             Scalar::Null => SecretBytes::default(),
-            Scalar::Bool(true) => SecretBytes::from_str("True"),
-            Scalar::Bool(false) => SecretBytes::from_str("False"),
+            Scalar::Bool(true) => SecretBytes::from_text("True"),
+            Scalar::Bool(false) => SecretBytes::from_text("False"),
             Scalar::Int(i) => SecretBytes::from(i.to_string()),
             Scalar::Float(f) => SecretBytes::from(gofmt::format_float_f(*f)),
             Scalar::BigInt(digits) => {
@@ -342,27 +342,27 @@ mod tests {
 
     #[test]
     fn big_integers_keep_their_digits_but_hash_as_floats() {
-        let big = Scalar::BigInt(SecretBytes::from_str("12345678901234567890"));
+        let big = Scalar::BigInt(SecretBytes::from_text("12345678901234567890"));
         assert_eq!(big.plaintext().as_bytes(), b"12345678901234567890");
         assert_eq!(big.mac_bytes().as_bytes(), b"12345678901234567000");
         let back = Scalar::from_plaintext(ValueType::Float, big.plaintext()).unwrap();
         assert_eq!(back, big);
         // What sops writes is a plain float again.
         let sops =
-            Scalar::from_plaintext(ValueType::Float, SecretBytes::from_str("12345678901234567000")).unwrap();
+            Scalar::from_plaintext(ValueType::Float, SecretBytes::from_text("12345678901234567000")).unwrap();
         assert_eq!(sops, Scalar::Float(12345678901234567000.0));
     }
 
     #[test]
     fn parses_plaintext_like_sops() {
-        let int = Scalar::from_plaintext(ValueType::Int, SecretBytes::from_str("007")).unwrap();
+        let int = Scalar::from_plaintext(ValueType::Int, SecretBytes::from_text("007")).unwrap();
         assert_eq!(int.mac_bytes().as_bytes(), b"7");
-        let float = Scalar::from_plaintext(ValueType::Float, SecretBytes::from_str("1.50")).unwrap();
+        let float = Scalar::from_plaintext(ValueType::Float, SecretBytes::from_text("1.50")).unwrap();
         assert_eq!(float.mac_bytes().as_bytes(), b"1.5");
-        let boolean = Scalar::from_plaintext(ValueType::Bool, SecretBytes::from_str("true")).unwrap();
+        let boolean = Scalar::from_plaintext(ValueType::Bool, SecretBytes::from_text("true")).unwrap();
         assert_eq!(boolean.mac_bytes().as_bytes(), b"True");
-        assert!(Scalar::from_plaintext(ValueType::Int, SecretBytes::from_str("x")).is_err());
-        assert!(Scalar::from_plaintext(ValueType::Time, SecretBytes::from_str("2024-01-01")).is_err());
+        assert!(Scalar::from_plaintext(ValueType::Int, SecretBytes::from_text("x")).is_err());
+        assert!(Scalar::from_plaintext(ValueType::Time, SecretBytes::from_text("2024-01-01")).is_err());
     }
 
     #[test]

@@ -420,14 +420,14 @@ impl<'a> Walker<'a> {
                     .encrypt(kind, comment.text.as_bytes(), self.current_aad(), ValueType::Comment)
                     .map_err(|e| Error::Random(e.to_string()))?;
                 let text = envelope.to_text();
-                if let SelectionRule::UnencryptedCommentRegex(r) = &self.selection.rule {
-                    if r.is_match(&text) {
-                        return Err(Error::EncryptTree(format!(
-                            "an encrypted comment at {} matches unencrypted_comment_regex {:?}; choose a stricter pattern",
-                            self.path_for_message(),
-                            r.as_str()
-                        )));
-                    }
+                if let SelectionRule::UnencryptedCommentRegex(r) = &self.selection.rule
+                    && r.is_match(&text)
+                {
+                    return Err(Error::EncryptTree(format!(
+                        "an encrypted comment at {} matches unencrypted_comment_regex {:?}; choose a stricter pattern",
+                        self.path_for_message(),
+                        r.as_str()
+                    )));
                 }
                 comment.text = SecretBytes::from(text);
                 comment.changed = true;

@@ -66,7 +66,7 @@ fn scalar() -> impl Strategy<Value = Scalar> {
             Just(".inf"),
             Just("")
         ]
-        .prop_map(|s| Scalar::str(s)),
+        .prop_map(Scalar::str),
     ]
 }
 

@@ -109,6 +109,7 @@ pub struct Cli {
 }
 
 #[derive(Subcommand, Debug)]
+#[allow(clippy::large_enum_variant)] // parsed once per run
 pub enum Command {
     /// Encrypt a file's values (prints to stdout unless -i or --output).
     #[command(after_help = ENCRYPT_EXAMPLES)]

@@ -191,10 +191,10 @@ pub fn selection_rule(
             chosen.push((field, value.clone()));
         }
     }
-    if let Some(rule_selection) = rule.and_then(|r| r.rule.as_ref()) {
-        if !chosen.iter().any(|(f, _)| *f == rule_selection.field_name()) {
-            chosen.push((rule_selection.field_name(), rule_selection.value().to_owned()));
-        }
+    if let Some(rule_selection) = rule.and_then(|r| r.rule.as_ref())
+        && !chosen.iter().any(|(f, _)| *f == rule_selection.field_name())
+    {
+        chosen.push((rule_selection.field_name(), rule_selection.value().to_owned()));
     }
     if chosen.len() > 1 {
         let names: Vec<&str> = chosen.iter().map(|(f, _)| *f).collect();
@@ -219,10 +219,10 @@ pub enum Destination {
 /// `-i` writes back to the input, `--output` to its path, otherwise stdout.
 pub fn destination(output: &OutputArgs, input: &Input, plaintext: bool) -> Destination {
     let new_mode = if plaintext { fsio::PRIVATE_MODE } else { fsio::SHARED_MODE };
-    if output.in_place {
-        if let Some(path) = &input.path {
-            return Destination::File { path: path.clone(), new_mode };
-        }
+    if output.in_place
+        && let Some(path) = &input.path
+    {
+        return Destination::File { path: path.clone(), new_mode };
     }
     match &output.output {
         Some(path) => Destination::File { path: path.clone(), new_mode },

@@ -11,7 +11,7 @@ fn s(text: &str) -> Node {
 }
 
 fn comment(text: &str) -> Comment {
-    Comment::new(SecretBytes::from_str(text))
+    Comment::new(SecretBytes::from_text(text))
 }
 
 fn spec_key() -> DataKey {

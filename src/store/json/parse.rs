@@ -380,7 +380,7 @@ impl Parser<'_> {
             });
         }
         if integer && text != "-0" {
-            return Ok(Scalar::BigInt(SecretBytes::from_str(text)));
+            return Ok(Scalar::BigInt(SecretBytes::from_text(text)));
         }
         Ok(Scalar::Float(value))
     }

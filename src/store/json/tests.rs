@@ -398,8 +398,8 @@ fn parse_types_values_like_sops() {
     assert_eq!(get("n"), Scalar::Null);
     assert_eq!(get("i"), Scalar::Int(-42));
     assert_eq!(get("max"), Scalar::Int(1 << 53));
-    assert_eq!(get("over"), Scalar::BigInt(SecretBytes::from_str("9007199254740993")));
-    assert_eq!(get("i64"), Scalar::BigInt(SecretBytes::from_str("9223372036854775807")));
+    assert_eq!(get("over"), Scalar::BigInt(SecretBytes::from_text("9007199254740993")));
+    assert_eq!(get("i64"), Scalar::BigInt(SecretBytes::from_text("9223372036854775807")));
     let Scalar::Float(neg0) = get("neg0") else { panic!() };
     assert!(neg0 == 0.0 && neg0.is_sign_negative());
     assert_eq!(get("float"), Scalar::Float(1.0));
@@ -477,7 +477,7 @@ fn numbers_and_other_scalars_render_as_go_does() {
         (Scalar::Float(0.000001), "0.000001"),
         (Scalar::Float(1.2345678901234569e23), "1.2345678901234569e+23"),
         (Scalar::Float(12345678901234567000.0), "12345678901234567000"),
-        (Scalar::BigInt(SecretBytes::from_str("-12345678901234567890")), "-12345678901234567890"),
+        (Scalar::BigInt(SecretBytes::from_text("-12345678901234567890")), "-12345678901234567890"),
     ];
     for (scalar, text) in cases {
         assert_eq!(render_scalar(scalar).unwrap(), *text);
@@ -489,14 +489,14 @@ fn numbers_and_other_scalars_render_as_go_does() {
         assert!(matches!(err, Error::Emit(_)));
         assert_eq!(err.exit_code(), 4);
     }
-    assert!(render_scalar(&Scalar::BigInt(SecretBytes::from_str("1e5"))).is_err());
+    assert!(render_scalar(&Scalar::BigInt(SecretBytes::from_text("1e5"))).is_err());
 }
 
 #[test]
 fn fresh_emission_of_a_converted_yaml_tree_matches_sops() {
     // Recorded: `sops decrypt --output-type json` of a YAML file with
     // comments (between and after entries), an int and a timestamp.
-    let comment = |text: &str| Comment::new(SecretBytes::from_str(text));
+    let comment = |text: &str| Comment::new(SecretBytes::from_text(text));
     let pair = |key: &str, value: Node| MapItem::Pair(Pair { key: Key::new(key), value });
     let s = |text: &str| Node::scalar(Scalar::str(text));
     let time = Timestamp::parse_rfc3339("2024-01-01T10:00:00.5+02:00").unwrap();

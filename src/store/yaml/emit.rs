@@ -543,7 +543,7 @@ mod tests {
     }
 
     fn comment(text: &str) -> Comment {
-        Comment::new(SecretBytes::from_str(text))
+        Comment::new(SecretBytes::from_text(text))
     }
     fn pair(key: &str, value: Node) -> MapItem {
         MapItem::Pair(Pair { key: Key::new(key), value })

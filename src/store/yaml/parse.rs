@@ -160,7 +160,7 @@ impl<'s> Builder<'s> {
             Event::Comment(text, placement) => {
                 self.saw_comment = true;
                 let src = self.add_entry(SrcEntry::Comment { range: range.clone() });
-                let comment = Comment { text: SecretBytes::from_str(&text), src, changed: false };
+                let comment = Comment { text: SecretBytes::from_text(&text), src, changed: false };
                 if placement == Placement::Right {
                     self.attach_end_of_line_comment(comment);
                 } else {
@@ -302,9 +302,7 @@ impl<'s> Builder<'s> {
         while pos > 0 && bytes[pos - 1] != b'\n' {
             pos -= 1;
         }
-        if pos > 0 {
-            pos -= 1;
-        }
+        pos = pos.saturating_sub(1);
         while pos > 0 && bytes[pos - 1] != b'\n' {
             pos -= 1;
         }
@@ -373,7 +371,7 @@ impl<'s> Builder<'s> {
                 resolve_tagged(&name, value, plain).map_err(|message| self.error_at(offset, &message))?
             }
             None if plain => resolve_plain(value),
-            None => Resolved::Scalar(Scalar::Str(SecretBytes::from_str(value))),
+            None => Resolved::Scalar(Scalar::Str(SecretBytes::from_text(value))),
         };
         Ok(match resolved {
             Resolved::Scalar(scalar) => scalar,
@@ -381,7 +379,7 @@ impl<'s> Builder<'s> {
             // the exact digits (see Scalar::BigInt).
             Resolved::Uint64 => match parse_unsigned(value) {
                 Some(n) => Scalar::BigInt(SecretBytes::from(n.to_string())),
-                None => Scalar::Str(SecretBytes::from_str(value)),
+                None => Scalar::Str(SecretBytes::from_text(value)),
             },
         })
     }

@@ -107,7 +107,7 @@ pub(crate) fn writes_as_plain_string(text: &str) -> bool {
 }
 
 fn string(text: &str) -> Resolved {
-    Resolved::Scalar(Scalar::Str(SecretBytes::from_str(text)))
+    Resolved::Scalar(Scalar::Str(SecretBytes::from_text(text)))
 }
 
 /// The fixed spellings go-yaml looks up before trying numbers.

@@ -278,10 +278,10 @@ fn spells(text: &str, scalar: &Scalar) -> bool {
 /// collections, where `[`, `]` and `,` are syntax), other values as go-yaml
 /// writes them.
 fn render_leaf(scalar: &Scalar, ctx: &ScalarContext) -> String {
-    if let Scalar::Str(bytes) = scalar {
-        if let Some(text) = bytes.as_str().filter(|t| is_envelope_text(t)) {
-            return if ctx.flow { format!("\"{text}\"") } else { text.to_owned() };
-        }
+    if let Scalar::Str(bytes) = scalar
+        && let Some(text) = bytes.as_str().filter(|t| is_envelope_text(t))
+    {
+        return if ctx.flow { format!("\"{text}\"") } else { text.to_owned() };
     }
     emit::render_scalar(scalar, ctx)
 }

@@ -165,9 +165,9 @@ fn alias_bombs_are_stopped() {
     let mut text = String::from("a0: &a0 [x, x, x, x, x, x, x, x, x, x]\n");
     for i in 1..10 {
         let prev = format!("*a{}", i - 1);
-        text.push_str(&format!("a{i}: &a{i} [{}]\n", vec![prev.as_str(); 10].join(", ")));
+        text.push_str(&format!("a{i}: &a{i} [{}]\n", [prev.as_str(); 10].join(", ")));
     }
-    let err = parse(text.as_bytes()).err().expect("the bomb is refused");
+    let err = parse(text.as_bytes()).expect_err("the bomb is refused");
     assert_eq!(err.exit_code(), 2);
     assert!(err.to_string().contains("alias"), "{err}");
 }
