@@ -390,12 +390,13 @@ impl<'s> Builder<'s> {
     }
 
     fn complete_key(&mut self, key: Key, column: usize, start: usize, end: usize) -> Result<()> {
-        let (line, _) = line_column(self.source.as_bytes(), start);
+        let source = self.source.as_bytes();
         let frame = self.frames.last_mut().expect("keys only exist inside mappings");
         let Items::Map { pending_key, seen, .. } = &mut frame.items else {
             unreachable!("key outside a mapping")
         };
         if !seen.insert(key.name.clone()) {
+            let (line, _) = line_column(source, start);
             return Err(Error::Parse {
                 format: FORMAT,
                 message: format!("mapping key {:?} already defined (duplicate at line {line})", key.name),
