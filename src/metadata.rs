@@ -14,6 +14,8 @@
 //! back) and strict where sops is (a bad `version`, `lastmodified` or
 //! `created_at` makes the file unreadable).
 
+pub mod flat;
+
 use crate::error::{Error, Result};
 use crate::keys::age::AgeKey;
 use crate::keys::{AzureKvKey, GcpKmsKey, HcVaultKey, HckmsKey, KmsKey, MasterKey, PgpKey};
@@ -387,6 +389,8 @@ fn read_key_list(type_id: &str, node: &Node) -> Result<Vec<MasterKey>> {
                         }
                     }
                 }
+                // A map: its order carries no meaning; sops writes it sorted.
+                context.sort();
                 MasterKey::Kms(KmsKey {
                     arn: get("arn")?,
                     role: get("role")?,

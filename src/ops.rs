@@ -40,7 +40,7 @@ pub struct EncryptRequest {
 
 /// Encrypt a plaintext file.
 pub fn encrypt(input: &[u8], request: EncryptRequest, services: &KeyServices) -> Result<Vec<u8>> {
-    let Parsed { mut tree, layout } = store::parse(request.input_format, input)?;
+    let Parsed { mut tree, layout } = store::parse_plain(request.input_format, input)?;
     if tree.documents.first().is_some_and(|doc| doc.get("sops").is_some()) {
         return Err(Error::AlreadyEncrypted);
     }
@@ -120,7 +120,7 @@ pub fn open(
     order: &DecryptionOrder,
     services: &KeyServices,
 ) -> Result<Opened> {
-    let mut parsed = store::parse(format, input)?;
+    let mut parsed = store::parse_encrypted(format, input)?;
     let metadata = take_metadata(&mut parsed.tree)?;
     let data_key = unwrap_groups(&metadata.key_groups, metadata.shamir_threshold, services, order)?;
     let cipher = ValueCipher::new(&data_key);

@@ -8,7 +8,11 @@
 //! (a conversion to another format) it emits the tree fresh, in the style
 //! sops's own emitters use, so our output matches sops's byte for byte.
 
+pub mod binary;
+pub mod dotenv;
+pub mod ini;
 pub mod json;
+pub mod toml;
 pub mod yaml;
 
 use std::collections::HashMap;
@@ -24,13 +28,14 @@ pub enum Format {
     Json,
     Dotenv,
     Ini,
+    Toml,
     Binary,
 }
 
 impl Format {
     /// The format sops picks from a file name (spec 8): `.yaml`/`.yml`,
-    /// `.json`, `.env`, `.ini`, and binary for anything else. Suffixes are
-    /// matched case-sensitively, as sops does.
+    /// `.json`, `.env`, `.ini`, and binary for anything else; plus `.toml`,
+    /// which sops lacks. Suffixes are matched case-sensitively, as sops does.
     pub fn from_path(path: &Path) -> Format {
         let name = path.to_string_lossy();
         if name.ends_with(".yaml") || name.ends_with(".yml") {
@@ -41,6 +46,8 @@ impl Format {
             Format::Dotenv
         } else if name.ends_with(".ini") {
             Format::Ini
+        } else if name.ends_with(".toml") {
+            Format::Toml
         } else {
             Format::Binary
         }
@@ -54,6 +61,7 @@ impl Format {
             "json" => Some(Format::Json),
             "dotenv" => Some(Format::Dotenv),
             "ini" => Some(Format::Ini),
+            "toml" => Some(Format::Toml),
             "binary" => Some(Format::Binary),
             _ => None,
         }
@@ -65,6 +73,7 @@ impl Format {
             Format::Json => "json",
             Format::Dotenv => "dotenv",
             Format::Ini => "ini",
+            Format::Toml => "toml",
             Format::Binary => "binary",
         }
     }
@@ -96,6 +105,11 @@ pub struct Parsed {
 pub enum Layout {
     Yaml(yaml::Layout),
     Json(json::Layout),
+    Dotenv(dotenv::Layout),
+    Ini(ini::Layout),
+    Toml(toml::Layout),
+    /// A plaintext binary file: nothing to splice into.
+    Binary,
 }
 
 impl Layout {
@@ -103,6 +117,10 @@ impl Layout {
         match self {
             Layout::Yaml(_) => Format::Yaml,
             Layout::Json(_) => Format::Json,
+            Layout::Dotenv(_) => Format::Dotenv,
+            Layout::Ini(_) => Format::Ini,
+            Layout::Toml(_) => Format::Toml,
+            Layout::Binary => Format::Binary,
         }
     }
 
@@ -112,6 +130,10 @@ impl Layout {
         match self {
             Layout::Yaml(layout) => yaml::styled_tokens(tree, layout, options),
             Layout::Json(layout) => layout.styled_tokens(tree),
+            Layout::Dotenv(layout) => layout.styled_tokens(tree),
+            Layout::Ini(layout) => layout.styled_tokens(tree),
+            Layout::Toml(layout) => layout.styled_tokens(tree),
+            Layout::Binary => HashMap::new(),
         }
     }
 
@@ -121,29 +143,45 @@ impl Layout {
         match self {
             Layout::Yaml(layout) => layout.set_overrides(overrides),
             Layout::Json(layout) => layout.set_overrides(overrides),
+            Layout::Dotenv(layout) => layout.set_overrides(overrides),
+            Layout::Ini(layout) => layout.set_overrides(overrides),
+            Layout::Toml(layout) => layout.set_overrides(overrides),
+            Layout::Binary => {}
         }
     }
 }
 
-/// Parse `input` as `format`.
-pub fn parse(format: Format, input: &[u8]) -> Result<Parsed> {
+/// Parse a plaintext file. A binary file is its bytes as one value.
+pub fn parse_plain(format: Format, input: &[u8]) -> Result<Parsed> {
     match format {
-        Format::Yaml => {
-            yaml::parse(input).map(|(tree, layout)| Parsed { tree, layout: Layout::Yaml(layout) })
-        }
-        Format::Json => {
-            json::parse(input).map(|(tree, layout)| Parsed { tree, layout: Layout::Json(layout) })
-        }
-        other => Err(crate::error::Error::InvalidArgument(format!(
-            "the {} format is not supported yet",
-            other.name()
-        ))),
+        Format::Binary => Ok(Parsed { tree: binary::tree_of(input), layout: Layout::Binary }),
+        other => parse(other, input),
     }
+}
+
+/// Parse an encrypted file. The binary store's encrypted form is JSON.
+pub fn parse_encrypted(format: Format, input: &[u8]) -> Result<Parsed> {
+    match format {
+        Format::Binary => parse(Format::Json, input),
+        other => parse(other, input),
+    }
+}
+
+fn parse(format: Format, input: &[u8]) -> Result<Parsed> {
+    let (tree, layout) = match format {
+        Format::Yaml => yaml::parse(input).map(|(t, l)| (t, Layout::Yaml(l)))?,
+        Format::Json | Format::Binary => json::parse(input).map(|(t, l)| (t, Layout::Json(l)))?,
+        Format::Dotenv => dotenv::parse(input).map(|(t, l)| (t, Layout::Dotenv(l)))?,
+        Format::Ini => ini::parse(input).map(|(t, l)| (t, Layout::Ini(l)))?,
+        Format::Toml => toml::parse(input).map(|(t, l)| (t, Layout::Toml(l)))?,
+    };
+    Ok(Parsed { tree, layout })
 }
 
 /// Write `tree` as `format`, with `metadata` (the `sops` mapping) appended
 /// when given. With a layout of the same format the original bytes are
-/// spliced; otherwise the tree is emitted fresh.
+/// spliced; otherwise the tree is emitted fresh. Binary output is the
+/// `data` value's bytes when decrypted, and JSON when encrypted.
 pub fn emit(
     format: Format,
     tree: &Tree,
@@ -156,10 +194,18 @@ pub fn emit(
         (Format::Yaml, _) => yaml::emit_fresh(tree, metadata, options),
         (Format::Json, Some(Layout::Json(layout))) => json::emit_spliced(tree, layout, metadata, options),
         (Format::Json, _) => json::emit_fresh(tree, metadata, options),
-        (other, _) => Err(crate::error::Error::InvalidArgument(format!(
-            "the {} format is not supported yet",
-            other.name()
-        ))),
+        (Format::Dotenv, Some(Layout::Dotenv(layout))) => {
+            dotenv::emit_spliced(tree, layout, metadata, options)
+        }
+        (Format::Dotenv, _) => dotenv::emit_fresh(tree, metadata, options),
+        (Format::Ini, Some(Layout::Ini(layout))) => ini::emit_spliced(tree, layout, metadata, options),
+        (Format::Ini, _) => ini::emit_fresh(tree, metadata, options),
+        (Format::Toml, Some(Layout::Toml(layout))) => toml::emit_spliced(tree, layout, metadata, options),
+        (Format::Toml, _) => toml::emit_fresh(tree, metadata, options),
+        (Format::Binary, _) => match metadata {
+            Some(_) => json::emit_fresh(tree, metadata, options),
+            None => binary::bytes_of(tree),
+        },
     }
 }
 
@@ -169,6 +215,12 @@ pub fn emit_value(format: Format, node: &Node, options: &StoreOptions) -> Result
     match format {
         Format::Yaml => Ok(yaml::emit_value_doc(node, options).into_bytes()),
         Format::Json => json::emit_value(node, options),
-        other => Err(crate::error::Error::Emit(format!("cannot write a single value as {}", other.name()))),
+        Format::Dotenv => dotenv::emit_value(node, options),
+        Format::Ini => ini::emit_value(node, options),
+        Format::Toml => toml::emit_value(node, options),
+        Format::Binary => match &node.value {
+            crate::tree::Value::Scalar(scalar) => Ok(scalar.mac_bytes().as_bytes().to_vec()),
+            _ => Err(crate::error::Error::Emit("binary output needs a single value".into())),
+        },
     }
 }
