@@ -168,6 +168,10 @@ pub enum Error {
     #[error("Error: cannot operate on non-existent file {0}")]
     NoSuchFile(PathBuf),
 
+    /// `--add-*`/`--rm-*` on a file that does not exist (exit 49).
+    #[error("cannot change the keys of {0}: the file does not exist")]
+    CannotChangeKeysOfMissingFile(PathBuf),
+
     /// A bad KMS encryption context (exit 6).
     #[error("invalid KMS encryption context format: {0}")]
     BadEncryptionContext(String),
@@ -235,6 +239,7 @@ impl Error {
             Error::InvalidSetFormat(_) => INVALID_SET_FORMAT,
             Error::PathNotFound(_) => GENERIC,
             Error::NoSuchFile(_) => NO_FILE_SPECIFIED,
+            Error::CannotChangeKeysOfMissingFile(_) => CANNOT_CHANGE_KEYS_FROM_NON_EXISTENT_FILE,
             Error::BadEncryptionContext(_) => INVALID_KMS_ENCRYPTION_CONTEXT,
             Error::DuplicateDecryptionKeyType(_) => DUPLICATE_DECRYPTION_KEY_TYPE,
             Error::InvalidArgument(_) | Error::Random(_) => GENERIC,

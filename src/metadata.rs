@@ -86,6 +86,15 @@ impl Metadata {
         Ok(Selection { rule, mac_only_encrypted: self.mac_only_encrypted, encrypt_everything: false })
     }
 
+    /// The cipher of the file's values, read from its MAC envelope: a file
+    /// keeps its cipher when it is rewritten. Files without a readable MAC
+    /// were written by sops, which only knows AES-GCM.
+    pub fn cipher(&self) -> crate::cipher::CipherKind {
+        crate::cipher::Envelope::parse(&self.mac)
+            .map(|envelope| envelope.cipher)
+            .unwrap_or(crate::cipher::CipherKind::Aes256Gcm)
+    }
+
     /// The MAC's additional data: `lastmodified` parsed and re-formatted
     /// (spec 4.3).
     pub fn mac_aad(&self) -> Result<String> {

@@ -150,9 +150,9 @@ fn encryption_commands(case: &Value) -> Vec<String> {
     lines
 }
 
-/// Subcommands of later work (key changes, edits); cases using them are
-/// covered by the tests of those commands.
-const NOT_YET: [&str; 3] = [" set ", " rotate ", " updatekeys "];
+/// `set` is the editing work (issue 5); the case using it is covered by the
+/// tests of that command once it exists.
+const NOT_YET: [&str; 1] = [" set "];
 
 #[test]
 fn sops_decrypts_what_we_encrypt_with_its_own_command_lines() {

@@ -31,6 +31,22 @@ Examples:
   cat .env | sops-rs encrypt --filename-override app.env > app.enc.env
   sops-rs encrypt --cipher aes256_gcm config.yaml      # for files that sops itself must read";
 
+const ROTATE_EXAMPLES: &str = "\
+Examples:
+  sops-rs rotate -i secrets.enc.yaml                       # new data key, same recipients
+  sops-rs rotate -i --add-age age1new... --rm-age age1old... secrets.enc.yaml
+  sops-rs rotate -i --cipher aes256_gcm secrets.enc.yaml   # switch the file to AES-GCM";
+
+const UPDATEKEYS_EXAMPLES: &str = "\
+Examples:
+  sops-rs updatekeys secrets.enc.yaml          # shows what changes, asks before writing
+  sops-rs updatekeys -y secrets/*.yaml         # no questions (CI)";
+
+const GROUPS_EXAMPLES: &str = "\
+Examples:
+  sops-rs groups add --file secrets.enc.yaml -i --age age1ops...
+  sops-rs groups delete --file secrets.enc.yaml -i 1";
+
 const DECRYPT_EXAMPLES: &str = "\
 Examples:
   sops-rs decrypt config.enc.yaml
@@ -76,6 +92,10 @@ pub struct Cli {
     #[arg(short = 'd', long = "decrypt", help_heading = "Legacy sops flags")]
     pub legacy_decrypt: bool,
 
+    /// Legacy form: new data key for FILE (same as `rotate`).
+    #[arg(short = 'r', long = "rotate", help_heading = "Legacy sops flags")]
+    pub legacy_rotate: bool,
+
     /// Legacy form: only for YAML and JSON output, the indentation width.
     #[arg(long, value_name = "N", help_heading = "Legacy sops flags")]
     pub indent: Option<i64>,
@@ -102,6 +122,8 @@ pub struct Cli {
     pub legacy_selection: SelectionArgs,
     #[command(flatten)]
     pub legacy_decrypt_args: DecryptOnlyArgs,
+    #[command(flatten)]
+    pub legacy_key_changes: KeyChangeArgs,
 
     /// Legacy form: the file to encrypt or decrypt.
     #[arg(value_name = "FILE")]
@@ -117,6 +139,168 @@ pub enum Command {
     /// Decrypt a file (prints to stdout unless -i or --output).
     #[command(after_help = DECRYPT_EXAMPLES)]
     Decrypt(DecryptArgs),
+    /// New data key: every value encrypted again; optionally add or remove master keys.
+    #[command(after_help = ROTATE_EXAMPLES)]
+    Rotate(RotateArgs),
+    /// Make files' master keys match their creation rule (keeps the data key and the values).
+    #[command(after_help = UPDATEKEYS_EXAMPLES)]
+    Updatekeys(UpdatekeysArgs),
+    /// Add or delete key groups (keeps the data key and the values).
+    #[command(subcommand)]
+    Groups(GroupsCommand),
+}
+
+#[derive(Subcommand, Debug)]
+pub enum GroupsCommand {
+    /// Append a key group made of the given keys.
+    #[command(after_help = GROUPS_EXAMPLES)]
+    Add(GroupsAddArgs),
+    /// Delete the key group at INDEX (0-based).
+    #[command(alias = "remove", after_help = GROUPS_EXAMPLES)]
+    Delete(GroupsDeleteArgs),
+}
+
+#[derive(Args, Debug, Default)]
+pub struct RotateArgs {
+    #[command(flatten)]
+    pub output: OutputArgs,
+    #[command(flatten)]
+    pub types: TypeArgs,
+    #[command(flatten)]
+    pub changes: KeyChangeArgs,
+    /// KMS encryption context for added KMS keys, `key:value,key2:value2`.
+    #[arg(long, value_name = "CONTEXT")]
+    pub encryption_context: Option<String>,
+    /// Switch the file to this value cipher (default: keep the file's).
+    #[arg(long, value_name = "CIPHER")]
+    pub cipher: Option<String>,
+    #[command(flatten)]
+    pub decrypt: DecryptOnlyArgs,
+    /// The file to rotate.
+    #[arg(value_name = "FILE")]
+    pub file: Option<PathBuf>,
+}
+
+#[derive(Args, Debug, Default)]
+pub struct UpdatekeysArgs {
+    /// Do not ask for confirmation.
+    #[arg(short = 'y', long = "yes")]
+    pub yes: bool,
+    /// Input format (default: from the file name).
+    #[arg(long, value_name = "TYPE")]
+    pub input_type: Option<String>,
+    /// Order in which key types are tried, e.g. `age,kms`.
+    #[arg(long, value_name = "TYPES", env = "SOPS_DECRYPTION_ORDER")]
+    pub decryption_order: Option<String>,
+    /// The files to update.
+    #[arg(value_name = "FILE", required = true)]
+    pub files: Vec<PathBuf>,
+}
+
+#[derive(Args, Debug, Default)]
+pub struct GroupsAddArgs {
+    /// The encrypted file.
+    #[arg(long, value_name = "FILE", required = true)]
+    pub file: PathBuf,
+    /// Write the result back to the file (otherwise it is printed).
+    #[arg(short = 'i', long = "in-place")]
+    pub in_place: bool,
+    #[command(flatten)]
+    pub keys: KeyArgs,
+}
+
+#[derive(Args, Debug, Default)]
+pub struct GroupsDeleteArgs {
+    /// The encrypted file.
+    #[arg(long, value_name = "FILE", required = true)]
+    pub file: PathBuf,
+    /// Write the result back to the file (otherwise it is printed).
+    #[arg(short = 'i', long = "in-place")]
+    pub in_place: bool,
+    /// Number of key groups needed to decrypt afterwards.
+    #[arg(long, value_name = "N")]
+    pub shamir_secret_sharing_threshold: Option<usize>,
+    /// The group to delete, counting from 0.
+    #[arg(value_name = "INDEX")]
+    pub index: usize,
+}
+
+/// `--add-*` and `--rm-*`: keys to add to the first group or remove from all.
+#[derive(Args, Debug, Default, Clone)]
+pub struct KeyChangeArgs {
+    /// age recipients to add (comma-separated).
+    #[arg(long, value_name = "RECIPIENTS", help_heading = "Key changes")]
+    pub add_age: Option<String>,
+    /// age recipients to remove.
+    #[arg(long, value_name = "RECIPIENTS", help_heading = "Key changes")]
+    pub rm_age: Option<String>,
+    /// AWS KMS ARNs to add (`arn` or `arn+role_arn`).
+    #[arg(long, value_name = "ARNS", help_heading = "Key changes")]
+    pub add_kms: Option<String>,
+    /// AWS KMS ARNs to remove.
+    #[arg(long, value_name = "ARNS", help_heading = "Key changes")]
+    pub rm_kms: Option<String>,
+    /// GCP KMS resource IDs to add.
+    #[arg(long, value_name = "IDS", help_heading = "Key changes")]
+    pub add_gcp_kms: Option<String>,
+    /// GCP KMS resource IDs to remove.
+    #[arg(long, value_name = "IDS", help_heading = "Key changes")]
+    pub rm_gcp_kms: Option<String>,
+    /// Azure Key Vault key URLs to add.
+    #[arg(long, value_name = "URLS", help_heading = "Key changes")]
+    pub add_azure_kv: Option<String>,
+    /// Azure Key Vault key URLs to remove.
+    #[arg(long, value_name = "URLS", help_heading = "Key changes")]
+    pub rm_azure_kv: Option<String>,
+    /// HashiCorp Vault transit URIs to add.
+    #[arg(long, value_name = "URIS", help_heading = "Key changes")]
+    pub add_hc_vault_transit: Option<String>,
+    /// HashiCorp Vault transit URIs to remove.
+    #[arg(long, value_name = "URIS", help_heading = "Key changes")]
+    pub rm_hc_vault_transit: Option<String>,
+    /// PGP fingerprints to add.
+    #[arg(long, value_name = "FPS", help_heading = "Key changes")]
+    pub add_pgp: Option<String>,
+    /// PGP fingerprints to remove.
+    #[arg(long, value_name = "FPS", help_heading = "Key changes")]
+    pub rm_pgp: Option<String>,
+}
+
+impl KeyChangeArgs {
+    /// The additions and the removals as key flags.
+    pub fn split(&self) -> (KeyArgs, KeyArgs) {
+        let add = KeyArgs {
+            age: self.add_age.clone(),
+            kms: self.add_kms.clone(),
+            gcp_kms: self.add_gcp_kms.clone(),
+            azure_kv: self.add_azure_kv.clone(),
+            hc_vault_transit: self.add_hc_vault_transit.clone(),
+            pgp: self.add_pgp.clone(),
+            ..KeyArgs::default()
+        };
+        let remove = KeyArgs {
+            age: self.rm_age.clone(),
+            kms: self.rm_kms.clone(),
+            gcp_kms: self.rm_gcp_kms.clone(),
+            azure_kv: self.rm_azure_kv.clone(),
+            hc_vault_transit: self.rm_hc_vault_transit.clone(),
+            pgp: self.rm_pgp.clone(),
+            ..KeyArgs::default()
+        };
+        (add, remove)
+    }
+
+    pub fn is_empty(&self) -> bool {
+        let (add, remove) = self.split();
+        [add, remove].iter().all(|k| {
+            k.age.is_none()
+                && k.kms.is_none()
+                && k.gcp_kms.is_none()
+                && k.azure_kv.is_none()
+                && k.hc_vault_transit.is_none()
+                && k.pgp.is_none()
+        })
+    }
 }
 
 #[derive(Args, Debug, Default)]

@@ -8,13 +8,14 @@ mod args;
 mod common;
 mod decrypt;
 mod encrypt;
+mod rekey;
 
 use std::process::ExitCode;
 
 use clap::Parser;
 
 pub use args::Cli;
-use args::{Command, DecryptArgs, EncryptArgs};
+use args::{Command, DecryptArgs, EncryptArgs, GroupsCommand, RotateArgs};
 use common::Context;
 
 use crate::error::{Error, Result};
@@ -54,6 +55,23 @@ fn dispatch(cli: Cli, ctx: &Context, services: &KeyServices) -> Result<()> {
             encrypt::run(ctx, services, &args, &encrypt::LegacyOptions::default())
         }
         Some(Command::Decrypt(args)) => decrypt::run(ctx, services, &args, None),
+        Some(Command::Rotate(args)) => rekey::rotate(ctx, services, &args),
+        Some(Command::Updatekeys(args)) => rekey::updatekeys(ctx, services, &args),
+        Some(Command::Groups(GroupsCommand::Add(args))) => rekey::groups_add(ctx, services, &args),
+        Some(Command::Groups(GroupsCommand::Delete(args))) => rekey::groups_delete(ctx, services, &args),
+        None if cli.legacy_rotate => {
+            let args = RotateArgs {
+                output: cli.legacy_output,
+                types: cli.legacy_types,
+                changes: cli.legacy_key_changes,
+                encryption_context: cli.legacy_keys.encryption_context,
+                // SOPS_RS_CIPHER must not switch an existing file's cipher.
+                cipher: None,
+                decrypt: cli.legacy_decrypt_args,
+                file: cli.legacy_file,
+            };
+            rekey::rotate(ctx, services, &args)
+        }
         None if cli.legacy_encrypt && cli.legacy_decrypt => {
             Err(Error::ConflictingParameters("Cannot encrypt and decrypt at the same time".into()))
         }

@@ -8,6 +8,8 @@
 //! Decryption checks the MAC before anything is returned, so a tampered
 //! file never yields plaintext unless the caller asked for `ignore_mac`.
 
+pub mod rekey;
+
 use subtle::ConstantTimeEq;
 use zeroize::Zeroizing;
 
@@ -47,35 +49,24 @@ pub fn encrypt(input: &[u8], request: EncryptRequest, services: &KeyServices) ->
     let data_key = DataKey::generate().map_err(|e| Error::Random(e.to_string()))?;
     let mut key_groups = request.key_groups;
     wrap_groups(&mut key_groups, &data_key, request.shamir_threshold, services)?;
+    // The binary store ignores selection rules and writes none (spec 5.6).
+    let binary = request.input_format == Format::Binary;
     let rule = request.rule.unwrap_or_default();
-    let metadata_rule = Some((rule.field_name().to_owned(), rule.value().to_owned()));
-    let selection =
-        Selection { rule, mac_only_encrypted: request.mac_only_encrypted, encrypt_everything: false };
-    let cipher = ValueCipher::new(&data_key);
     let same_format = layout.format() == request.output_format;
     let styled =
         if same_format { layout.styled_tokens(&tree, &request.store_options) } else { Default::default() };
-    let mac = walk::encrypt_tree(&mut tree, &selection, &cipher, request.cipher)?;
-    let style_memory = StyleMemory::bind(&tree, styled).seal(&cipher, request.cipher);
-    let last_modified = Timestamp::now_utc_seconds().to_rfc3339();
-    let mac_envelope = cipher
-        .encrypt(request.cipher, mac.0.as_bytes(), last_modified.as_bytes(), ValueType::Str)
-        .map_err(|e| Error::Random(e.to_string()))?;
-    let shamir_threshold = match (key_groups.len(), request.shamir_threshold) {
-        (n, 0) if n >= 2 => n,
-        (_, t) => t,
-    };
-    let metadata = Metadata {
-        key_groups,
-        shamir_threshold,
-        last_modified,
-        mac: mac_envelope.to_text(),
-        rule: metadata_rule,
-        mac_only_encrypted: request.mac_only_encrypted,
+    let sealing = Sealing {
+        data_key: &data_key,
+        cipher: request.cipher,
+        rule: (!binary).then(|| (rule.field_name().to_owned(), rule.value().to_owned())),
+        selection: Selection {
+            rule,
+            mac_only_encrypted: request.mac_only_encrypted,
+            encrypt_everything: binary,
+        },
         version: WRITE_VERSION.to_owned(),
-        style_memory,
-        unknown: Vec::new(),
     };
+    let metadata = sealing.seal(&mut tree, styled, key_groups, request.shamir_threshold)?;
     let meta_node = metadata.to_node(empty_list_style(request.output_format));
     store::emit(
         request.output_format,
@@ -84,6 +75,53 @@ pub fn encrypt(input: &[u8], request: EncryptRequest, services: &KeyServices) ->
         Some(&meta_node),
         &request.store_options,
     )
+}
+
+/// Encrypting a plaintext tree under a data key: what `encrypt` and
+/// `rotate` share.
+pub(crate) struct Sealing<'a> {
+    pub data_key: &'a DataKey,
+    pub cipher: CipherKind,
+    pub selection: Selection,
+    /// The rule as the metadata records it (`None` for binary files).
+    pub rule: Option<(String, String)>,
+    pub version: String,
+}
+
+impl Sealing<'_> {
+    /// Encrypt every selected value in place, and build the metadata for
+    /// `key_groups` (already wrapped): MAC, `lastmodified`, style memory of
+    /// the values whose original texts are in `styled` (by position).
+    pub fn seal(
+        &self,
+        tree: &mut Tree,
+        styled: std::collections::HashMap<crate::tree::Src, String>,
+        key_groups: Vec<KeyGroup>,
+        shamir_threshold: usize,
+    ) -> Result<Metadata> {
+        let cipher = ValueCipher::new(self.data_key);
+        let mac = walk::encrypt_tree(tree, &self.selection, &cipher, self.cipher)?;
+        let style_memory = StyleMemory::bind(tree, styled).seal(&cipher, self.cipher);
+        let last_modified = Timestamp::now_utc_seconds().to_rfc3339();
+        let mac_envelope = cipher
+            .encrypt(self.cipher, mac.0.as_bytes(), last_modified.as_bytes(), ValueType::Str)
+            .map_err(|e| Error::Random(e.to_string()))?;
+        let shamir_threshold = match (key_groups.len(), shamir_threshold) {
+            (n, 0) if n >= 2 => n,
+            (_, t) => t,
+        };
+        Ok(Metadata {
+            key_groups,
+            shamir_threshold,
+            last_modified,
+            mac: mac_envelope.to_text(),
+            rule: self.rule.clone(),
+            mac_only_encrypted: self.selection.mac_only_encrypted,
+            version: self.version.clone(),
+            style_memory,
+            unknown: Vec::new(),
+        })
+    }
 }
 
 /// Everything `decrypt` needs besides the input.
@@ -109,6 +147,8 @@ pub struct Opened {
     pub metadata: Metadata,
     pub data_key: DataKey,
     pub warnings: Vec<Warning>,
+    /// How values were written, restored from style memory, by position.
+    pub restored_styles: std::collections::HashMap<crate::tree::Src, String>,
 }
 
 /// Parse an encrypted file, recover its data key, decrypt every value and
@@ -130,10 +170,12 @@ pub fn open(
     if !ignore_mac {
         verify_mac(&metadata, &cipher, &mac)?;
     }
-    if let (Some(sealed), Some(tags)) = (&metadata.style_memory, tags) {
-        parsed.layout.set_overrides(StyleMemory::open(sealed, &cipher).texts_by_src(&tags));
-    }
-    Ok(Opened { parsed, metadata, data_key, warnings })
+    let restored_styles = match (&metadata.style_memory, tags) {
+        (Some(sealed), Some(tags)) => StyleMemory::open(sealed, &cipher).texts_by_src(&tags),
+        _ => Default::default(),
+    };
+    parsed.layout.set_overrides(restored_styles.clone());
+    Ok(Opened { parsed, metadata, data_key, warnings, restored_styles })
 }
 
 /// Decrypt an encrypted file.
@@ -189,7 +231,7 @@ fn verify_mac(metadata: &Metadata, cipher: &ValueCipher, computed: &walk::MacHex
 }
 
 /// YAML prints an empty key list in a group as `[]`, JSON as `null`.
-fn empty_list_style(format: Format) -> EmptyList {
+pub(crate) fn empty_list_style(format: Format) -> EmptyList {
     match format {
         Format::Yaml => EmptyList::Brackets,
         _ => EmptyList::Null,
