@@ -181,6 +181,30 @@ mod tests {
         assert_ne!(&*combine(&all[..2]).unwrap(), &secret[..]);
     }
 
+    proptest::proptest! {
+        /// Any `threshold` of `n` shares rebuild the secret; one fewer
+        /// (almost never) does.
+        #[test]
+        fn thresholds_hold(secret in proptest::collection::vec(proptest::prelude::any::<u8>(), 1..40),
+                           n in 2usize..8, t_offset in 0usize..6, pick in proptest::prelude::any::<u64>()) {
+            let t = 2 + t_offset % (n - 1);
+            let shares = split(&secret, n, t).unwrap();
+            // A pseudo-random subset of exactly t shares.
+            let mut order: Vec<usize> = (0..n).collect();
+            let mut state = pick;
+            for i in (1..n).rev() {
+                state = state.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
+                order.swap(i, (state >> 33) as usize % (i + 1));
+            }
+            let enough: Vec<&[u8]> = order[..t].iter().map(|&i| shares[i].as_slice()).collect();
+            proptest::prop_assert_eq!(&*combine(&enough).unwrap(), &secret[..]);
+            if t > 2 && secret.len() >= 8 {
+                let too_few: Vec<&[u8]> = order[..t - 1].iter().map(|&i| shares[i].as_slice()).collect();
+                proptest::prop_assert_ne!(&*combine(&too_few).unwrap(), &secret[..]);
+            }
+        }
+    }
+
     #[test]
     fn rejects_bad_parameters_and_shares() {
         assert_eq!(split(b"k", 3, 1), Err(ShamirError::ThresholdTooSmall(1)));
