@@ -31,7 +31,7 @@ pub const FIELD: &str = "rs_layout";
 const AAD: &[u8] = b"sops:rs_layout:";
 
 /// Original token texts by envelope tag (base64, as written in the envelope).
-#[derive(Default)]
+#[derive(Default, Clone, PartialEq, Eq)]
 pub struct StyleMemory {
     by_tag: BTreeMap<String, String>,
 }

@@ -14,6 +14,8 @@
 //! Encrypting and decrypting are the same walk with a different action at
 //! the leaves; the MAC is fed from the plaintext side in both directions.
 
+use std::collections::{HashMap, VecDeque};
+
 use regex::Regex;
 use sha2::{Digest, Sha256, Sha512};
 
@@ -117,6 +119,53 @@ impl std::fmt::Debug for MacHex {
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Warning(pub String);
 
+/// The envelopes of a decrypted file, by what they hold (the value's path,
+/// type and plaintext, as a SHA-256 digest so no plaintext is kept).
+/// Re-encrypting under the same data key takes an unchanged value's old
+/// envelope instead of making a new one, so an edit changes only the lines
+/// of the values that changed (DESIGN.md, "Stable ciphertexts"). Equal
+/// values at one path (list items) reuse their envelopes in order. A nonce
+/// is never reused with a different plaintext: a reused envelope holds the
+/// very same plaintext under the same key and additional data.
+#[derive(Default)]
+pub struct EnvelopeMemory {
+    by_content: HashMap<[u8; 32], VecDeque<String>>,
+    /// Envelopes taken from memory by the last encryption.
+    pub reused: usize,
+    /// Envelopes made fresh by the last encryption.
+    pub fresh: usize,
+}
+
+impl EnvelopeMemory {
+    fn content_key(aad: &[u8], value_type: ValueType, plaintext: &[u8]) -> [u8; 32] {
+        let mut hash = Sha256::new();
+        for field in [aad, value_type.as_str().as_bytes(), plaintext] {
+            hash.update((field.len() as u64).to_be_bytes());
+            hash.update(field);
+        }
+        hash.finalize().into()
+    }
+
+    fn remember(&mut self, aad: &[u8], value_type: ValueType, plaintext: &[u8], envelope: &str) {
+        let key = Self::content_key(aad, value_type, plaintext);
+        self.by_content.entry(key).or_default().push_back(envelope.to_owned());
+    }
+
+    fn take(&mut self, aad: &[u8], value_type: ValueType, plaintext: &[u8]) -> Option<String> {
+        let key = Self::content_key(aad, value_type, plaintext);
+        let envelope = self.by_content.get_mut(&key)?.pop_front();
+        if envelope.is_some() {
+            self.reused += 1;
+        }
+        envelope
+    }
+
+    /// Nothing was encrypted afresh since the counters were reset.
+    pub fn all_reused(&self) -> bool {
+        self.fresh == 0
+    }
+}
+
 /// What the walk does at each leaf.
 enum Action<'a> {
     Encrypt {
@@ -133,6 +182,8 @@ enum Action<'a> {
 struct Walker<'a> {
     selection: &'a Selection,
     action: Action<'a>,
+    /// Envelopes to reuse when encrypting, or to record when decrypting.
+    memory: Option<&'a mut EnvelopeMemory>,
     mac: Sha512,
     /// Additional data of the current container: `a:b:` (empty at the top).
     aad: String,
@@ -151,7 +202,11 @@ struct Walker<'a> {
 }
 
 impl<'a> Walker<'a> {
-    fn new(selection: &'a Selection, action: Action<'a>) -> Walker<'a> {
+    fn new(
+        selection: &'a Selection,
+        action: Action<'a>,
+        memory: Option<&'a mut EnvelopeMemory>,
+    ) -> Walker<'a> {
         let mut mac = Sha512::new();
         if selection.mac_only_encrypted {
             mac.update(Sha256::digest(b"sops"));
@@ -159,6 +214,7 @@ impl<'a> Walker<'a> {
         Walker {
             selection,
             action,
+            memory,
             mac,
             aad: String::with_capacity(128),
             aad_marks: Vec::new(),
@@ -359,10 +415,8 @@ impl<'a> Walker<'a> {
                     return Ok(());
                 }
                 let value_type = scalar.value_type().expect("null was skipped above");
-                let envelope = cipher
-                    .encrypt(kind, scalar.plaintext().as_bytes(), self.aad.as_bytes(), value_type)
-                    .map_err(|e| Error::Random(e.to_string()))?;
-                node.value = Value::Scalar(Scalar::Str(SecretBytes::from(envelope.to_text())));
+                let text = self.envelope_for(cipher, kind, &scalar.plaintext(), value_type)?;
+                node.value = Value::Scalar(Scalar::Str(SecretBytes::from(text)));
                 node.changed = true;
             }
             Action::Decrypt { cipher } => {
@@ -387,6 +441,9 @@ impl<'a> Walker<'a> {
                 let plaintext = cipher
                     .decrypt(&envelope, self.aad.as_bytes())
                     .map_err(|reason| self.decrypt_error(reason))?;
+                if let Some(memory) = self.memory.as_deref_mut() {
+                    memory.remember(self.aad.as_bytes(), envelope.value_type, plaintext.as_bytes(), text);
+                }
                 let value = Scalar::from_plaintext(envelope.value_type, plaintext)
                     .map_err(|bad| self.decrypt_error(EnvelopeError::BadPlaintext(bad.0.as_str())))?;
                 self.hash(&value, true);
@@ -395,6 +452,28 @@ impl<'a> Walker<'a> {
             }
         }
         Ok(())
+    }
+
+    /// The envelope for a plaintext at the current path: the remembered one
+    /// when the same value was here before, a fresh one otherwise.
+    fn envelope_for(
+        &mut self,
+        cipher: &ValueCipher,
+        kind: CipherKind,
+        plaintext: &SecretBytes,
+        value_type: ValueType,
+    ) -> Result<String> {
+        let aad = self.current_aad().to_vec();
+        if let Some(memory) = self.memory.as_deref_mut() {
+            if let Some(envelope) = memory.take(&aad, value_type, plaintext.as_bytes()) {
+                return Ok(envelope);
+            }
+            memory.fresh += 1;
+        }
+        let envelope = cipher
+            .encrypt(kind, plaintext.as_bytes(), &aad, value_type)
+            .map_err(|e| Error::Random(e.to_string()))?;
+        Ok(envelope.to_text())
     }
 
     fn hash(&mut self, scalar: &Scalar, encrypted: bool) {
@@ -416,10 +495,7 @@ impl<'a> Walker<'a> {
         match self.action {
             Action::Hash => {}
             Action::Encrypt { cipher, kind } => {
-                let envelope = cipher
-                    .encrypt(kind, comment.text.as_bytes(), self.current_aad(), ValueType::Comment)
-                    .map_err(|e| Error::Random(e.to_string()))?;
-                let text = envelope.to_text();
+                let text = self.envelope_for(cipher, kind, &comment.text, ValueType::Comment)?;
                 if let SelectionRule::UnencryptedCommentRegex(r) = &self.selection.rule
                     && r.is_match(&text)
                 {
@@ -437,7 +513,10 @@ impl<'a> Walker<'a> {
                     return Ok(());
                 };
                 match self.decrypt_comment(cipher, text) {
-                    Some(plaintext) => {
+                    Some((plaintext, aad)) => {
+                        if let Some(memory) = self.memory.as_deref_mut() {
+                            memory.remember(aad.as_bytes(), ValueType::Comment, plaintext.as_bytes(), text);
+                        }
                         comment.text = plaintext;
                         comment.changed = true;
                     }
@@ -454,7 +533,7 @@ impl<'a> Walker<'a> {
     /// A comment's additional data is the path of the container go-yaml
     /// attached it to, which depends on indentation; try the innermost
     /// container first, then each ancestor (spec 3.5.4).
-    fn decrypt_comment(&self, cipher: &ValueCipher, text: &str) -> Option<SecretBytes> {
+    fn decrypt_comment(&self, cipher: &ValueCipher, text: &str) -> Option<(SecretBytes, String)> {
         let envelope = Envelope::parse(text).ok()?;
         if envelope.value_type != ValueType::Comment {
             return None;
@@ -464,7 +543,7 @@ impl<'a> Walker<'a> {
         loop {
             let aad = if end == 0 { ":" } else { &self.aad[..end] };
             if let Ok(plaintext) = cipher.decrypt(&envelope, aad.as_bytes()) {
-                return Some(plaintext);
+                return Some((plaintext, aad.to_owned()));
             }
             if end == 0 {
                 return None;
@@ -512,26 +591,29 @@ fn scalar_kind(scalar: &Scalar) -> &'static str {
 }
 
 /// Encrypt every selected leaf and comment in place; returns the MAC of the
-/// plaintext values.
+/// plaintext values. With `memory`, unchanged values keep their envelopes.
 pub fn encrypt_tree(
     tree: &mut Tree,
     selection: &Selection,
     cipher: &ValueCipher,
     kind: CipherKind,
+    memory: Option<&mut EnvelopeMemory>,
 ) -> Result<MacHex> {
-    let mut walker = Walker::new(selection, Action::Encrypt { cipher, kind });
+    let mut walker = Walker::new(selection, Action::Encrypt { cipher, kind }, memory);
     walker.walk_tree(tree)?;
     Ok(walker.finish().0)
 }
 
 /// Decrypt every selected leaf and comment in place; returns the MAC of the
-/// decrypted values and warnings about comments that stayed encrypted.
+/// decrypted values and warnings about comments that stayed encrypted. With
+/// `memory`, every envelope is remembered for a later re-encryption.
 pub fn decrypt_tree(
     tree: &mut Tree,
     selection: &Selection,
     cipher: &ValueCipher,
+    memory: Option<&mut EnvelopeMemory>,
 ) -> Result<(MacHex, Vec<Warning>)> {
-    let mut walker = Walker::new(selection, Action::Decrypt { cipher });
+    let mut walker = Walker::new(selection, Action::Decrypt { cipher }, memory);
     walker.walk_tree(tree)?;
     Ok(walker.finish())
 }
@@ -539,7 +621,7 @@ pub fn decrypt_tree(
 /// The MAC of a plaintext tree, without changing it.
 pub fn mac_of_plaintext(tree: &Tree, selection: &Selection) -> Result<MacHex> {
     let mut copy = tree.clone();
-    let mut walker = Walker::new(selection, Action::Hash);
+    let mut walker = Walker::new(selection, Action::Hash, None);
     walker.walk_tree(&mut copy)?;
     Ok(walker.finish().0)
 }

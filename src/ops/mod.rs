@@ -24,7 +24,7 @@ use crate::style::{self, StyleMemory};
 use crate::timestamp::Timestamp;
 use crate::tree::{MapItem, Node, Scalar, Tree, Value, ValueType};
 use crate::treepath::{self, Step};
-use crate::walk::{self, Selection, SelectionRule, Warning};
+use crate::walk::{self, EnvelopeMemory, MacHex, Selection, SelectionRule, Warning};
 
 /// Everything `encrypt` needs besides the input.
 pub struct EncryptRequest {
@@ -66,7 +66,7 @@ pub fn encrypt(input: &[u8], request: EncryptRequest, services: &KeyServices) ->
         },
         version: WRITE_VERSION.to_owned(),
     };
-    let metadata = sealing.seal(&mut tree, styled, key_groups, request.shamir_threshold)?;
+    let metadata = sealing.seal(&mut tree, styled, key_groups, request.shamir_threshold, None)?;
     let meta_node = metadata.to_node(empty_list_style(request.output_format));
     store::emit(
         request.output_format,
@@ -88,6 +88,17 @@ pub(crate) struct Sealing<'a> {
     pub version: String,
 }
 
+/// What a re-encryption under the file's own data key can keep: the
+/// envelopes of unchanged values, and, when nothing changed at all, the
+/// old `lastmodified`, MAC and style memory, so the file's bytes stay the
+/// same.
+pub(crate) struct Reuse<'a> {
+    pub envelopes: &'a mut EnvelopeMemory,
+    pub metadata: &'a Metadata,
+    /// The MAC of the file's values as decrypted.
+    pub plaintext_mac: &'a MacHex,
+}
+
 impl Sealing<'_> {
     /// Encrypt every selected value in place, and build the metadata for
     /// `key_groups` (already wrapped): MAC, `lastmodified`, style memory of
@@ -98,14 +109,46 @@ impl Sealing<'_> {
         styled: std::collections::HashMap<crate::tree::Src, String>,
         key_groups: Vec<KeyGroup>,
         shamir_threshold: usize,
+        reuse: Option<Reuse<'_>>,
     ) -> Result<Metadata> {
         let cipher = ValueCipher::new(self.data_key);
-        let mac = walk::encrypt_tree(tree, &self.selection, &cipher, self.cipher)?;
-        let style_memory = StyleMemory::bind(tree, styled).seal(&cipher, self.cipher);
-        let last_modified = Timestamp::now_utc_seconds().to_rfc3339();
-        let mac_envelope = cipher
-            .encrypt(self.cipher, mac.0.as_bytes(), last_modified.as_bytes(), ValueType::Str)
-            .map_err(|e| Error::Random(e.to_string()))?;
+        let (mac, reuse) = match reuse {
+            Some(reuse) => {
+                reuse.envelopes.fresh = 0;
+                let mac = walk::encrypt_tree(
+                    tree,
+                    &self.selection,
+                    &cipher,
+                    self.cipher,
+                    Some(&mut *reuse.envelopes),
+                )?;
+                (mac, Some(reuse))
+            }
+            None => (walk::encrypt_tree(tree, &self.selection, &cipher, self.cipher, None)?, None),
+        };
+        let memory = StyleMemory::bind(tree, styled);
+        let style_memory = match &reuse {
+            // The same memory as before keeps its old envelope.
+            Some(r)
+                if r.metadata.style_memory.as_ref().map(|s| StyleMemory::open(s, &cipher))
+                    == Some(memory.clone())
+                    && !memory.is_empty() =>
+            {
+                r.metadata.style_memory.clone()
+            }
+            _ => memory.seal(&cipher, self.cipher),
+        };
+        let unchanged = reuse.as_ref().is_some_and(|r| r.envelopes.all_reused() && mac == *r.plaintext_mac);
+        let (last_modified, mac_text) = match &reuse {
+            Some(r) if unchanged => (r.metadata.last_modified.clone(), r.metadata.mac.clone()),
+            _ => {
+                let last_modified = Timestamp::now_utc_seconds().to_rfc3339();
+                let envelope = cipher
+                    .encrypt(self.cipher, mac.0.as_bytes(), last_modified.as_bytes(), ValueType::Str)
+                    .map_err(|e| Error::Random(e.to_string()))?;
+                (last_modified, envelope.to_text())
+            }
+        };
         let shamir_threshold = match (key_groups.len(), shamir_threshold) {
             (n, 0) if n >= 2 => n,
             (_, t) => t,
@@ -114,12 +157,12 @@ impl Sealing<'_> {
             key_groups,
             shamir_threshold,
             last_modified,
-            mac: mac_envelope.to_text(),
+            mac: mac_text,
             rule: self.rule.clone(),
             mac_only_encrypted: self.selection.mac_only_encrypted,
             version: self.version.clone(),
             style_memory,
-            unknown: Vec::new(),
+            unknown: reuse.map(|r| r.metadata.unknown.clone()).unwrap_or_default(),
         })
     }
 }
@@ -149,6 +192,20 @@ pub struct Opened {
     pub warnings: Vec<Warning>,
     /// How values were written, restored from style memory, by position.
     pub restored_styles: std::collections::HashMap<crate::tree::Src, String>,
+    /// The MAC of the decrypted values.
+    pub plaintext_mac: MacHex,
+    /// Every envelope of the file, when opened to be changed.
+    pub envelopes: EnvelopeMemory,
+}
+
+/// Why a file is opened.
+#[derive(Clone, Copy, PartialEq, Eq)]
+pub enum Purpose {
+    /// To read it: nothing is kept for a re-encryption.
+    Read,
+    /// To change it and write it back under the same data key: every
+    /// envelope is remembered so unchanged values keep theirs.
+    Update,
 }
 
 /// Parse an encrypted file, recover its data key, decrypt every value and
@@ -159,6 +216,7 @@ pub fn open(
     ignore_mac: bool,
     order: &DecryptionOrder,
     services: &KeyServices,
+    purpose: Purpose,
 ) -> Result<Opened> {
     let mut parsed = store::parse_encrypted(format, input)?;
     let metadata = take_metadata(&mut parsed.tree)?;
@@ -166,7 +224,9 @@ pub fn open(
     let cipher = ValueCipher::new(&data_key);
     let selection = metadata.selection()?;
     let tags = metadata.style_memory.as_ref().map(|_| style::tags_by_src(&parsed.tree));
-    let (mac, warnings) = walk::decrypt_tree(&mut parsed.tree, &selection, &cipher)?;
+    let mut envelopes = EnvelopeMemory::default();
+    let memory = (purpose == Purpose::Update).then_some(&mut envelopes);
+    let (mac, warnings) = walk::decrypt_tree(&mut parsed.tree, &selection, &cipher, memory)?;
     if !ignore_mac {
         verify_mac(&metadata, &cipher, &mac)?;
     }
@@ -175,12 +235,19 @@ pub fn open(
         _ => Default::default(),
     };
     parsed.layout.set_overrides(restored_styles.clone());
-    Ok(Opened { parsed, metadata, data_key, warnings, restored_styles })
+    Ok(Opened { parsed, metadata, data_key, warnings, restored_styles, plaintext_mac: mac, envelopes })
 }
 
 /// Decrypt an encrypted file.
 pub fn decrypt(input: &[u8], request: DecryptRequest, services: &KeyServices) -> Result<Decrypted> {
-    let opened = open(input, request.input_format, request.ignore_mac, &request.decryption_order, services)?;
+    let opened = open(
+        input,
+        request.input_format,
+        request.ignore_mac,
+        &request.decryption_order,
+        services,
+        Purpose::Read,
+    )?;
     let Parsed { tree, layout } = &opened.parsed;
     let output = match &request.extract {
         Some(steps) => extract(tree, steps, request.output_format, &request.store_options)?,

@@ -13,7 +13,7 @@
 
 use std::collections::HashMap;
 
-use super::{Sealing, empty_list_style, open, take_metadata};
+use super::{Purpose, Sealing, empty_list_style, open, take_metadata};
 use crate::cipher::CipherKind;
 use crate::error::{Error, Result};
 use crate::keys::group::{DecryptionOrder, unwrap_groups, wrap_groups};
@@ -44,7 +44,8 @@ pub struct RotateRequest {
 
 /// A new data key, every value encrypted again, and the key changes.
 pub fn rotate(input: &[u8], request: RotateRequest, services: &KeyServices) -> Result<Vec<u8>> {
-    let mut opened = open(input, request.format, request.ignore_mac, &request.decryption_order, services)?;
+    let mut opened =
+        open(input, request.format, request.ignore_mac, &request.decryption_order, services, Purpose::Read)?;
     let old = &opened.metadata;
     let mut groups = change_keys(&old.key_groups, &request.add, &request.remove)?;
     for key in groups.iter_mut().flatten() {
@@ -62,7 +63,7 @@ pub fn rotate(input: &[u8], request: RotateRequest, services: &KeyServices) -> R
         version: old.version.clone(),
     };
     let styled = std::mem::take(&mut opened.restored_styles);
-    let mut metadata = sealing.seal(&mut opened.parsed.tree, styled, groups, threshold)?;
+    let mut metadata = sealing.seal(&mut opened.parsed.tree, styled, groups, threshold, None)?;
     metadata.unknown = old.unknown.clone();
     let node = metadata.to_node(empty_list_style(request.format));
     store::emit(

@@ -76,7 +76,7 @@ fn encrypt_then_decrypt_restores_values_and_mac() {
     let selection = Selection::default();
     for kind in [CipherKind::Aes256Gcm, CipherKind::XChaCha20Poly1305] {
         let mut tree = spec_yaml_tree();
-        let mac = encrypt_tree(&mut tree, &selection, &cipher, kind).unwrap();
+        let mac = encrypt_tree(&mut tree, &selection, &cipher, kind, None).unwrap();
         assert_eq!(mac.0, SPEC_14_1_MAC);
         let user = text_of(leaf(&tree, &["db", "user"]));
         assert!(user.starts_with(&format!("ENC[{},data:", kind.envelope_name())), "{user}");
@@ -87,7 +87,7 @@ fn encrypt_then_decrypt_restores_values_and_mac() {
         let MapItem::Comment(top) = &tree.documents[0].items[0] else { panic!() };
         assert!(top.text.as_str().unwrap().ends_with(",type:comment]"));
 
-        let (mac, warnings) = decrypt_tree(&mut tree, &selection, &cipher).unwrap();
+        let (mac, warnings) = decrypt_tree(&mut tree, &selection, &cipher, None).unwrap();
         assert_eq!(mac.0, SPEC_14_1_MAC);
         assert!(warnings.is_empty());
         assert_eq!(text_of(leaf(&tree, &["db", "user"])), "admin");
@@ -114,7 +114,7 @@ fn decrypts_spec_envelope_with_its_path() {
             )],
         }],
     };
-    decrypt_tree(&mut tree, &Selection::default(), &cipher).unwrap();
+    decrypt_tree(&mut tree, &Selection::default(), &cipher, None).unwrap();
     assert_eq!(text_of(leaf(&tree, &["db", "user"])), "admin");
 }
 
@@ -131,7 +131,7 @@ fn moved_value_fails_authentication_and_names_the_path() {
             )],
         }],
     };
-    let err = decrypt_tree(&mut tree, &Selection::default(), &cipher).unwrap_err();
+    let err = decrypt_tree(&mut tree, &Selection::default(), &cipher, None).unwrap_err();
     assert_eq!(err.exit_code(), 25);
     let message = err.to_string();
     assert!(message.contains("[\"other\"]"), "{message}");
@@ -142,12 +142,12 @@ fn moved_value_fails_authentication_and_names_the_path() {
 fn plaintext_where_an_envelope_belongs_is_an_error() {
     let cipher = ValueCipher::new(&spec_key());
     let mut tree = Tree { documents: vec![Document { items: vec![pair("a", s("hunter2"))] }] };
-    let err = decrypt_tree(&mut tree, &Selection::default(), &cipher).unwrap_err();
+    let err = decrypt_tree(&mut tree, &Selection::default(), &cipher, None).unwrap_err();
     assert_eq!(err.exit_code(), 25);
     assert!(!err.to_string().contains("hunter2"));
     let mut tree =
         Tree { documents: vec![Document { items: vec![pair("a", Node::scalar(Scalar::Int(42)))] }] };
-    let err = decrypt_tree(&mut tree, &Selection::default(), &cipher).unwrap_err();
+    let err = decrypt_tree(&mut tree, &Selection::default(), &cipher, None).unwrap_err();
     assert_eq!(err.exit_code(), 25);
     assert!(!err.to_string().contains("42"));
 }
@@ -217,7 +217,7 @@ fn encrypted_comment_regex_follows_the_comment_stack() {
         ..Selection::default()
     };
     let cipher = ValueCipher::new(&spec_key());
-    encrypt_tree(&mut tree, &selection, &cipher, CipherKind::Aes256Gcm).unwrap();
+    encrypt_tree(&mut tree, &selection, &cipher, CipherKind::Aes256Gcm, None).unwrap();
     let items = &tree.documents[0].items;
     let MapItem::Comment(marker) = &items[0] else { panic!() };
     assert_eq!(marker.text.as_str().unwrap(), " sops:enc", "marker stays plaintext");
@@ -249,7 +249,7 @@ fn unencrypted_comment_regex_exempts_marker_and_next_leaf() {
         ..Selection::default()
     };
     let cipher = ValueCipher::new(&spec_key());
-    encrypt_tree(&mut tree, &selection, &cipher, CipherKind::Aes256Gcm).unwrap();
+    encrypt_tree(&mut tree, &selection, &cipher, CipherKind::Aes256Gcm, None).unwrap();
     let items = &tree.documents[0].items;
     let MapItem::Comment(marker) = &items[0] else { panic!() };
     assert_eq!(marker.text.as_str().unwrap(), " sops:plain");
@@ -270,7 +270,7 @@ fn suffix_rules_apply_to_every_ancestor() {
         }],
     };
     let cipher = ValueCipher::new(&spec_key());
-    encrypt_tree(&mut tree, &Selection::default(), &cipher, CipherKind::Aes256Gcm).unwrap();
+    encrypt_tree(&mut tree, &Selection::default(), &cipher, CipherKind::Aes256Gcm, None).unwrap();
     assert!(!is_envelope(leaf(&tree, &["public_unencrypted", "deep"])));
     assert!(is_envelope(leaf(&tree, &["secret", "deep"])));
 }
@@ -293,7 +293,7 @@ fn sequence_comment_elements_become_comments_again() {
     if let Value::Seq(items) = &mut tree.documents[0].items[0].pair_mut().value.value {
         items[1] = SeqItem::Value(s(&x.to_text()));
     }
-    decrypt_tree(&mut tree, &Selection::default(), &cipher).unwrap();
+    decrypt_tree(&mut tree, &Selection::default(), &cipher, None).unwrap();
     let Value::Seq(items) = &leaf(&tree, &["b"]).value else { panic!() };
     let SeqItem::Comment(c) = &items[0] else { panic!("comment element was not turned back into a comment") };
     assert_eq!(c.text.as_str().unwrap(), " inline x");
@@ -305,7 +305,7 @@ fn comments_with_foreign_aad_are_kept_with_a_warning() {
     let envelope = cipher.encrypt(CipherKind::Aes256Gcm, b" c", b"elsewhere:", ValueType::Comment).unwrap();
     let mut tree =
         Tree { documents: vec![Document { items: vec![MapItem::Comment(comment(&envelope.to_text()))] }] };
-    let (_, warnings) = decrypt_tree(&mut tree, &Selection::default(), &cipher).unwrap();
+    let (_, warnings) = decrypt_tree(&mut tree, &Selection::default(), &cipher, None).unwrap();
     assert_eq!(warnings.len(), 1);
 }
 
@@ -319,7 +319,7 @@ fn comment_aad_falls_back_to_ancestors() {
             items: vec![pair("a", Node::map(vec![MapItem::Comment(comment(&envelope.to_text()))]))],
         }],
     };
-    let (_, warnings) = decrypt_tree(&mut tree, &Selection::default(), &cipher).unwrap();
+    let (_, warnings) = decrypt_tree(&mut tree, &Selection::default(), &cipher, None).unwrap();
     assert!(warnings.is_empty());
 }
 
@@ -334,7 +334,8 @@ fn non_string_keys_cannot_be_encrypted() {
         }],
     };
     let cipher = ValueCipher::new(&spec_key());
-    let err = encrypt_tree(&mut tree, &Selection::default(), &cipher, CipherKind::Aes256Gcm).unwrap_err();
+    let err =
+        encrypt_tree(&mut tree, &Selection::default(), &cipher, CipherKind::Aes256Gcm, None).unwrap_err();
     assert_eq!(err.exit_code(), 23);
 }
 

@@ -46,6 +46,29 @@ pub enum SrcEntry {
     Alias { range: Range<usize> },
     /// A comment: from `#` to the end of its text.
     Comment { range: Range<usize> },
+    /// A mapping or sequence: enough to add, remove and replace entries.
+    Collection(Box<CollectionEntry>),
+}
+
+/// Where a mapping's or sequence's entries are.
+#[derive(Clone, Debug)]
+pub struct CollectionEntry {
+    pub is_map: bool,
+    pub flow: bool,
+    /// A flow collection's whole text (`{...}`, `[...]`); for a block one,
+    /// from its first entry to the end of its last entry's line.
+    pub range: Range<usize>,
+    /// Column of the keys or dashes.
+    pub indent: usize,
+    /// Each entry's lines (block collections): a pair from its key's line
+    /// (or the key itself when something precedes it on the line, like a
+    /// sequence dash) to the end of its value's last line; an item from its
+    /// dash. With the key names of a mapping's pairs, in order.
+    pub entries: Vec<(Option<String>, Range<usize>)>,
+    /// The source handles of the entries' values (a sequence's items, a
+    /// mapping's values), in order, to tell which original ones are still
+    /// there.
+    pub item_srcs: Vec<Src>,
 }
 
 /// One document's position in the file.
@@ -60,6 +83,8 @@ pub struct DocumentLayout {
     pub not_spliceable: bool,
     /// The lines of the top-level `sops` entry, when the document has one.
     pub sops_range: Option<Range<usize>>,
+    /// The top-level mapping's position (a `Collection` entry).
+    pub root: Src,
 }
 
 /// The original bytes of a YAML file and where its nodes are.
@@ -93,6 +118,7 @@ impl Layout {
             SrcEntry::Scalar { range, .. } | SrcEntry::Alias { range, .. } | SrcEntry::Comment { range } => {
                 self.source.get(range.clone())
             }
+            SrcEntry::Collection(_) => None,
         }
     }
 

@@ -23,7 +23,7 @@ use std::collections::{HashMap, HashSet};
 use granit_parser::{Event, Options, Parser, Placement, ScalarStyle, Span, StructureStyle};
 use zeroize::Zeroizing;
 
-use super::layout::{DocumentLayout, Layout, SrcEntry, TokenStyle};
+use super::layout::{CollectionEntry, DocumentLayout, Layout, SrcEntry, TokenStyle};
 use super::resolve::{Resolved, resolve_plain, resolve_tagged};
 use crate::error::{Error, Result};
 use crate::secret::SecretBytes;
@@ -95,6 +95,12 @@ struct Frame {
     src: Src,
     /// End of the last content byte, for the extent of the `sops` entry.
     content_end: usize,
+    /// Where the collection starts (its `{`/`[`, or its first entry).
+    start: usize,
+    /// Each entry's lines, with the key of a mapping's pairs.
+    entries: Vec<(Option<String>, std::ops::Range<usize>)>,
+    /// Source handles of a sequence's items.
+    item_srcs: Vec<Src>,
 }
 
 /// Where the node being started sits.
@@ -193,6 +199,9 @@ impl<'s> Builder<'s> {
                     anchor,
                     src,
                     content_end: range.end,
+                    start: range.start,
+                    entries: Vec::new(),
+                    item_srcs: Vec::new(),
                 });
                 self.just_completed = false;
                 self.flush_pending();
@@ -200,13 +209,33 @@ impl<'s> Builder<'s> {
             Event::MappingEnd | Event::SequenceEnd => {
                 self.flush_pending();
                 let frame = self.frames.pop().expect("the parser balances start and end events");
+                let is_map = matches!(frame.items, Items::Map { .. });
                 let mut node = match frame.items {
                     Items::Map { items, .. } => Node::map(items),
                     Items::Seq(items) => Node::seq(items),
                 };
-                node.src = frame.src;
                 let end = if frame.flow { range.end.max(frame.content_end) } else { frame.content_end };
-                self.complete(node, frame.anchor, end)?;
+                let collection_range = if frame.flow {
+                    frame.start..end
+                } else {
+                    let first = frame.entries.first().map_or(frame.start, |(_, r)| r.start);
+                    let last = frame.entries.last().map_or(end, |(_, r)| r.end);
+                    first..last
+                };
+                node.src = if frame.src == Src::NONE {
+                    self.add_entry(SrcEntry::Collection(Box::new(CollectionEntry {
+                        is_map,
+                        flow: frame.flow,
+                        range: collection_range,
+                        indent: frame.indent,
+                        entries: frame.entries,
+                        item_srcs: frame.item_srcs,
+                    })))
+                } else {
+                    frame.src
+                };
+                let item_start = self.dash_before(frame.start);
+                self.complete(node, frame.anchor, end, item_start)?;
             }
             Event::Scalar(value, style, anchor, tag) => {
                 self.flush_pending();
@@ -230,7 +259,7 @@ impl<'s> Builder<'s> {
                 });
                 let mut node = Node::scalar(scalar);
                 node.src = src;
-                self.complete(node, anchor, range.end)?;
+                self.complete(node, anchor, range.end, ctx.dash)?;
             }
             Event::Alias(id) => {
                 self.flush_pending();
@@ -252,7 +281,7 @@ impl<'s> Builder<'s> {
                     return self.complete_key(Key { name, is_string: false }, column, range.start, range.end);
                 }
                 node.src = self.add_entry(SrcEntry::Alias { range: range.clone() });
-                self.complete(node, 0, range.end)?;
+                self.complete(node, 0, range.end, ctx.dash)?;
             }
             Event::UnresolvedAlias(_) => return Err(self.error_at(range.start, "unknown anchor")),
             _ => {}
@@ -410,7 +439,7 @@ impl<'s> Builder<'s> {
 
     /// A value is complete: add it to the enclosing collection, or make it
     /// the document's root.
-    fn complete(&mut self, node: Node, anchor: usize, end: usize) -> Result<()> {
+    fn complete(&mut self, node: Node, anchor: usize, end: usize, item_start: Option<usize>) -> Result<()> {
         if anchor != 0 {
             let count = count_nodes(&node);
             self.anchors.insert(anchor, (strip_sources(node.clone()), count));
@@ -421,10 +450,15 @@ impl<'s> Builder<'s> {
             return Ok(());
         };
         frame.content_end = frame.content_end.max(end);
+        let source = self.source;
         match &mut frame.items {
             Items::Map { items, pending_key, .. } => {
                 let (key, _, key_start) = pending_key.take().expect("a value follows its key");
                 let is_sops = depth == 1 && key.name == "sops";
+                if !frame.flow {
+                    frame.entries.push((Some(key.name.clone()), entry_lines(source, key_start, end)));
+                }
+                frame.item_srcs.push(node.src);
                 items.push(MapItem::Pair(Pair { key, value: node }));
                 items.extend(frame.deferred.drain(..).map(MapItem::Comment));
                 if is_sops {
@@ -432,6 +466,11 @@ impl<'s> Builder<'s> {
                 }
             }
             Items::Seq(items) => {
+                if !frame.flow {
+                    let start = item_start.unwrap_or(end);
+                    frame.entries.push((None, entry_lines(source, start, end)));
+                }
+                frame.item_srcs.push(node.src);
                 items.push(SeqItem::Value(node));
                 items.extend(frame.deferred.drain(..).map(SeqItem::Comment));
             }
@@ -512,7 +551,10 @@ impl<'s> Builder<'s> {
                 layout.not_spliceable = true;
                 Vec::new()
             }
-            Some(Node { value: Value::Map(items), .. }) => items,
+            Some(Node { value: Value::Map(items), src, .. }) => {
+                layout.root = src;
+                items
+            }
             Some(Node { value: Value::Scalar(Scalar::Null), .. }) => {
                 layout.not_spliceable = true;
                 Vec::new()
@@ -593,6 +635,20 @@ fn parse_unsigned(text: &str) -> Option<u64> {
     } else {
         lower.parse().ok()
     }
+}
+
+/// The lines of an entry that starts at `start` and whose value ends at
+/// `end`: from the start of its line (when only indentation precedes it) to
+/// the end of the line holding `end`, line break included.
+fn entry_lines(source: &str, start: usize, end: usize) -> std::ops::Range<usize> {
+    let line_start = source[..start].rfind('\n').map_or(0, |p| p + 1);
+    let from = if source[line_start..start].trim().is_empty() { line_start } else { start };
+    let bytes = source.as_bytes();
+    let mut to = end.min(bytes.len());
+    if to > 0 && bytes[to - 1] != b'\n' {
+        to = source[to..].find('\n').map_or(bytes.len(), |p| to + p + 1);
+    }
+    from..to.max(from)
 }
 
 /// How many nodes a subtree holds, for the alias budget.

@@ -15,7 +15,7 @@ use std::collections::HashMap;
 use std::ops::Range;
 
 use super::emit::{self, ScalarContext};
-use super::layout::{Layout, SrcEntry, TokenStyle};
+use super::layout::{CollectionEntry, Layout, SrcEntry, TokenStyle};
 use crate::cipher::looks_encrypted;
 use crate::error::Result;
 use crate::store::StoreOptions;
@@ -53,7 +53,12 @@ fn collect_edits(
     }
     let mut collector = Collector { layout, options, edits: Vec::new() };
     for (document, doc_layout) in tree.documents.iter().zip(&layout.documents) {
-        collector.map_items(&document.items)?;
+        match layout.entry(doc_layout.root) {
+            Some(SrcEntry::Collection(entry)) if entry.is_map && !entry.flow => {
+                collector.block_map(&document.items, entry, true)?
+            }
+            _ => collector.map_items(&document.items)?,
+        }
         let block = metadata.map(|meta| collector.metadata_block(meta, doc_layout.top_column));
         match (&doc_layout.sops_range, block) {
             (Some(range), block) => {
@@ -136,9 +141,23 @@ impl Collector<'_> {
             }
             return Ok(());
         }
-        match &node.value {
-            Value::Map(items) => self.map_items(items),
-            Value::Seq(items) => {
+        let collection = match self.layout.entry(node.src) {
+            Some(SrcEntry::Collection(entry)) => Some(&**entry),
+            _ => None,
+        };
+        match (&node.value, collection) {
+            (Value::Map(items), Some(entry)) if entry.is_map && !entry.flow => {
+                self.block_map(items, entry, false)
+            }
+            (Value::Seq(items), Some(entry)) if !entry.is_map && !entry.flow => self.block_seq(items, entry),
+            (Value::Map(_) | Value::Seq(_), Some(entry))
+                if entry.flow && flow_shape_changed(node, entry, self.layout) =>
+            {
+                self.edits.push(Edit { range: entry.range.clone(), text: flow_text(node) });
+                Ok(())
+            }
+            (Value::Map(items), _) => self.map_items(items),
+            (Value::Seq(items), _) => {
                 for item in items {
                     match item {
                         SeqItem::Comment(comment) => self.comment(comment)?,
@@ -147,7 +166,7 @@ impl Collector<'_> {
                 }
                 Ok(())
             }
-            Value::Scalar(scalar) => {
+            (Value::Scalar(scalar), _) => {
                 if !node.changed {
                     return Ok(());
                 }
@@ -165,6 +184,160 @@ impl Collector<'_> {
                 Ok(())
             }
         }
+    }
+
+    /// A block mapping whose pairs may have been added, removed or given a
+    /// value of another kind: pairs are matched to the original ones by key;
+    /// a removed pair's lines go, a new pair is written after the pair before
+    /// it, and a pair whose value no longer fits its original text is
+    /// rewritten whole. Everything else is spliced as usual.
+    /// At the top level the original `sops` entry is not the tree's (the
+    /// metadata is handled on its own) and is left to `collect_edits`.
+    fn block_map(
+        &mut self,
+        items: &[MapItem],
+        entry: &CollectionEntry,
+        top_level: bool,
+    ) -> std::result::Result<(), NeedsFresh> {
+        let mut seen = vec![false; entry.entries.len()];
+        let mut insert_at = entry.range.start;
+        for item in items {
+            let pair = match item {
+                MapItem::Comment(comment) => {
+                    self.comment(comment)?;
+                    continue;
+                }
+                MapItem::Pair(pair) => pair,
+            };
+            let original = entry
+                .entries
+                .iter()
+                .enumerate()
+                .position(|(i, (key, _))| !seen[i] && key.as_deref() == Some(pair.key.name.as_str()));
+            match original {
+                Some(i) => {
+                    seen[i] = true;
+                    let lines = entry.entries[i].1.clone();
+                    insert_at = lines.end;
+                    if self.fits(&pair.value) {
+                        self.node(&pair.value)?;
+                    } else {
+                        let text = self.pair_text(pair, entry.indent, lines.start);
+                        self.edits.push(Edit { range: lines, text });
+                    }
+                }
+                None => {
+                    let text = self.pair_text(pair, entry.indent, insert_at);
+                    self.edits.push(Edit { range: insert_at..insert_at, text });
+                }
+            }
+        }
+        for (i, (key, lines)) in entry.entries.iter().enumerate() {
+            if !seen[i] && !(top_level && key.as_deref() == Some("sops")) {
+                self.edits.push(Edit { range: lines.clone(), text: String::new() });
+            }
+        }
+        Ok(())
+    }
+
+    /// A block sequence whose items may have been added, removed or
+    /// replaced; items are matched to the original ones by their position
+    /// handles.
+    fn block_seq(
+        &mut self,
+        items: &[SeqItem],
+        entry: &CollectionEntry,
+    ) -> std::result::Result<(), NeedsFresh> {
+        let mut seen = vec![false; entry.entries.len()];
+        let mut insert_at = entry.range.start;
+        for item in items {
+            let value = match item {
+                SeqItem::Comment(comment) => {
+                    self.comment(comment)?;
+                    continue;
+                }
+                SeqItem::Value(value) => value,
+            };
+            let original = (value.src != Src::NONE)
+                .then(|| {
+                    entry.item_srcs.iter().enumerate().position(|(i, src)| !seen[i] && *src == value.src)
+                })
+                .flatten();
+            match original {
+                Some(i) => {
+                    seen[i] = true;
+                    let lines = entry.entries[i].1.clone();
+                    insert_at = lines.end;
+                    self.node(value)?;
+                }
+                None => {
+                    let text = self.item_text(value, entry.indent, insert_at);
+                    self.edits.push(Edit { range: insert_at..insert_at, text });
+                }
+            }
+        }
+        for (i, (_, lines)) in entry.entries.iter().enumerate() {
+            if !seen[i] {
+                self.edits.push(Edit { range: lines.clone(), text: String::new() });
+            }
+        }
+        Ok(())
+    }
+
+    /// Does a value still fit the text it came from (so it can be spliced
+    /// into it)?
+    fn fits(&self, node: &Node) -> bool {
+        match (&node.value, self.layout.entry(node.src)) {
+            (_, Some(SrcEntry::Alias { .. })) => true,
+            (Value::Scalar(_), Some(SrcEntry::Scalar { .. })) => true,
+            (Value::Map(_), Some(SrcEntry::Collection(c))) => c.is_map,
+            (Value::Seq(_), Some(SrcEntry::Collection(c))) => !c.is_map,
+            _ => false,
+        }
+    }
+
+    /// A new `key: value` entry at `indent`, as lines.
+    fn pair_text(&self, pair: &crate::tree::Pair, indent: usize, at: usize) -> String {
+        let mut text = self.line_start_prefix(at);
+        text.push_str(&" ".repeat(indent));
+        text.push_str(&emit::render_key(&pair.key));
+        text.push(':');
+        text.push_str(&emit::emit_block_value(&pair.value, indent, self.options));
+        self.with_line_breaks(text)
+    }
+
+    /// A new `- item` at `indent`, as lines (collections in flow style).
+    fn item_text(&self, node: &Node, indent: usize, at: usize) -> String {
+        let mut text = self.line_start_prefix(at);
+        text.push_str(&" ".repeat(indent));
+        text.push_str("- ");
+        match &node.value {
+            Value::Scalar(scalar) => {
+                let ctx = ScalarContext {
+                    flow: false,
+                    block_indent: indent + 2,
+                    is_key: false,
+                    parent_column: indent,
+                };
+                text.push_str(&render_leaf(scalar, &ctx));
+            }
+            _ => text.push_str(&flow_text(node)),
+        }
+        if !text.ends_with('\n') {
+            text.push('\n');
+        }
+        self.with_line_breaks(text)
+    }
+
+    /// A line break first when text is inserted after a last line that has
+    /// none.
+    fn line_start_prefix(&self, at: usize) -> String {
+        let source = self.layout.source.as_bytes();
+        if at > 0 && source.get(at - 1) != Some(&b'\n') { "\n".to_owned() } else { String::new() }
+    }
+
+    fn with_line_breaks(&self, text: String) -> String {
+        if self.layout.line_break != "\n" { text.replace('\n', self.layout.line_break) } else { text }
     }
 
     /// `sops:` and the metadata mapping, at the document's top-level column.
@@ -293,6 +466,36 @@ fn is_envelope_text(text: &str) -> bool {
         && text.ends_with(']')
         && text.contains(",type:")
         && !text.bytes().any(|b| b.is_ascii_whitespace() || matches!(b, b'"' | b'\'' | b'#' | b'\\'))
+}
+
+/// Did a flow collection gain, lose or replace entries (so it is written
+/// again whole)?
+fn flow_shape_changed(node: &Node, entry: &CollectionEntry, layout: &Layout) -> bool {
+    let fits = |child: &Node| match (&child.value, layout.entry(child.src)) {
+        (Value::Scalar(_), Some(SrcEntry::Scalar { .. })) | (_, Some(SrcEntry::Alias { .. })) => true,
+        (Value::Map(_), Some(SrcEntry::Collection(c))) => c.is_map,
+        (Value::Seq(_), Some(SrcEntry::Collection(c))) => !c.is_map,
+        _ => false,
+    };
+    let children: Vec<&Node> = match &node.value {
+        Value::Map(items) => items
+            .iter()
+            .filter_map(|i| match i {
+                MapItem::Pair(p) => Some(&p.value),
+                MapItem::Comment(_) => None,
+            })
+            .collect(),
+        Value::Seq(items) => items
+            .iter()
+            .filter_map(|i| match i {
+                SeqItem::Value(v) => Some(v),
+                SeqItem::Comment(_) => None,
+            })
+            .collect(),
+        Value::Scalar(_) => return true,
+    };
+    children.len() != entry.item_srcs.len()
+        || children.iter().zip(&entry.item_srcs).any(|(child, src)| child.src != *src || !fits(child))
 }
 
 /// An expanded alias written on one line in flow style, which fits in any

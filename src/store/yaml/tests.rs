@@ -36,14 +36,14 @@ fn round_trip(plain: &str, kind: CipherKind) -> (String, String) {
     let cipher = ValueCipher::new(&key());
     let (mut tree, layout) = parse(plain.as_bytes()).expect("plaintext parses");
     let styled = styled_tokens(&tree, &layout, &options);
-    let mac = walk::encrypt_tree(&mut tree, &Selection::default(), &cipher, kind).unwrap();
+    let mac = walk::encrypt_tree(&mut tree, &Selection::default(), &cipher, kind, None).unwrap();
     let sealed = StyleMemory::bind(&tree, styled).seal(&cipher, kind);
     let encrypted = emit_spliced(&tree, &layout, Some(&sample_metadata()), &options).unwrap();
     let encrypted = String::from_utf8(encrypted).unwrap();
     let (mut tree, mut layout) = parse(encrypted.as_bytes()).expect("our output parses");
     take_metadata(&mut tree).expect("metadata is there");
     let tags = crate::style::tags_by_src(&tree);
-    let (mac_back, warnings) = walk::decrypt_tree(&mut tree, &Selection::default(), &cipher).unwrap();
+    let (mac_back, warnings) = walk::decrypt_tree(&mut tree, &Selection::default(), &cipher, None).unwrap();
     assert_eq!(mac, mac_back);
     assert!(warnings.is_empty(), "comments that did not decrypt: {warnings:?}");
     if let Some(sealed) = sealed {
@@ -122,7 +122,7 @@ fn comment_containers_follow_indentation() {
     // Encrypting with the path of each comment's container must let the
     // walk decrypt it with that same path first.
     let cipher = ValueCipher::new(&key());
-    walk::encrypt_tree(&mut tree, &Selection::default(), &cipher, CipherKind::Aes256Gcm).unwrap();
+    walk::encrypt_tree(&mut tree, &Selection::default(), &cipher, CipherKind::Aes256Gcm, None).unwrap();
     let items = &tree.documents[0].items;
     let map_comments = |node: &Node| match &node.value {
         crate::tree::Value::Map(items) => {
@@ -192,4 +192,70 @@ fn sops_block_is_found_and_removed() {
     tree.documents[0].items.retain(|i| !matches!(i, crate::tree::MapItem::Pair(p) if p.key.name == "sops"));
     let out = emit_spliced(&tree, &layout, None, &StoreOptions::default()).unwrap();
     assert_eq!(out, b"a: 1\n");
+}
+
+fn top_pair<'a>(tree: &'a mut crate::tree::Tree, name: &str) -> &'a mut Node {
+    tree.documents[0]
+        .items
+        .iter_mut()
+        .find_map(|i| match i {
+            crate::tree::MapItem::Pair(p) if p.key.name == name => Some(&mut p.value),
+            _ => None,
+        })
+        .unwrap()
+}
+
+fn new_pair(name: &str, value: Node) -> crate::tree::MapItem {
+    crate::tree::MapItem::Pair(crate::tree::Pair { key: crate::tree::Key::new(name), value })
+}
+
+fn splice_after(text: &str, change: impl FnOnce(&mut crate::tree::Tree)) -> String {
+    let (mut tree, layout) = parse(text.as_bytes()).unwrap();
+    change(&mut tree);
+    String::from_utf8(emit_spliced(&tree, &layout, None, &StoreOptions::default()).unwrap()).unwrap()
+}
+
+#[test]
+fn structural_changes_touch_only_their_lines() {
+    use crate::tree::{MapItem, Scalar, SeqItem, Value};
+    let text = "# head\na: 1   # keep me\nb:\n  c: 2\n  d: 3\nl:\n  - x\n  - y\nf: {p: 1, q: 2}\nz: last\n";
+    // Add a top-level key: appended after the last pair.
+    let out =
+        splice_after(text, |t| t.documents[0].items.push(new_pair("new", Node::scalar(Scalar::str("v")))));
+    assert_eq!(out, format!("{text}new: v\n"));
+    // Add a nested key: after `d`, at the mapping's indentation.
+    let out = splice_after(text, |t| {
+        let Value::Map(items) = &mut top_pair(t, "b").value else { panic!() };
+        items.push(new_pair("e", Node::scalar(Scalar::Int(4))));
+    });
+    assert_eq!(out, text.replace("  d: 3\n", "  d: 3\n  e: 4\n"));
+    // Remove a key: its line goes, the rest stays.
+    let out = splice_after(text, |t| {
+        let Value::Map(items) = &mut top_pair(t, "b").value else { panic!() };
+        items.retain(|i| !matches!(i, MapItem::Pair(p) if p.key.name == "c"));
+    });
+    assert_eq!(out, text.replace("  c: 2\n", ""));
+    // Replace a scalar by a mapping: that pair is written again.
+    let out = splice_after(text, |t| {
+        *top_pair(t, "z") = Node::map(vec![new_pair("k", Node::scalar(Scalar::str("v")))]);
+    });
+    assert_eq!(out, text.replace("z: last\n", "z:\n    k: v\n"));
+    // Append to and remove from a list.
+    let out = splice_after(text, |t| {
+        let Value::Seq(items) = &mut top_pair(t, "l").value else { panic!() };
+        items.remove(0);
+        items.push(SeqItem::Value(Node::scalar(Scalar::str("w"))));
+    });
+    assert_eq!(out, text.replace("  - x\n  - y\n", "  - y\n  - w\n"));
+    // A flow mapping that gains a key is written again on its line.
+    let out = splice_after(text, |t| {
+        let Value::Map(items) = &mut top_pair(t, "f").value else { panic!() };
+        items.push(new_pair("r", Node::scalar(Scalar::Int(3))));
+    });
+    assert_eq!(out, text.replace("f: {p: 1, q: 2}", "f: {p: 1, q: 2, r: 3}"));
+    // Removing the last top-level key of a file without a final newline.
+    let out = splice_after("a: 1\nb: 2", |t| {
+        t.documents[0].items.push(new_pair("c", Node::scalar(Scalar::Int(3))))
+    });
+    assert_eq!(out, "a: 1\nb: 2\nc: 3\n");
 }
