@@ -172,6 +172,18 @@ pub enum Error {
     #[error("cannot change the keys of {0}: the file does not exist")]
     CannotChangeKeysOfMissingFile(PathBuf),
 
+    /// `edit` ended without a change (exit 200).
+    #[error("File has not changed, exiting.")]
+    FileNotModified,
+
+    /// No editor could be found (exit 201).
+    #[error("no editor found: set SOPS_EDITOR or EDITOR, or install vim, nano or vi")]
+    NoEditor,
+
+    /// The editor failed (exit 1).
+    #[error("{0}")]
+    Editor(String),
+
     /// A bad KMS encryption context (exit 6).
     #[error("invalid KMS encryption context format: {0}")]
     BadEncryptionContext(String),
@@ -240,6 +252,9 @@ impl Error {
             Error::PathNotFound(_) => GENERIC,
             Error::NoSuchFile(_) => NO_FILE_SPECIFIED,
             Error::CannotChangeKeysOfMissingFile(_) => CANNOT_CHANGE_KEYS_FROM_NON_EXISTENT_FILE,
+            Error::FileNotModified => FILE_HAS_NOT_BEEN_MODIFIED,
+            Error::NoEditor => NO_EDITOR_FOUND,
+            Error::Editor(_) => GENERIC,
             Error::BadEncryptionContext(_) => INVALID_KMS_ENCRYPTION_CONTEXT,
             Error::DuplicateDecryptionKeyType(_) => DUPLICATE_DECRYPTION_KEY_TYPE,
             Error::InvalidArgument(_) | Error::Random(_) => GENERIC,

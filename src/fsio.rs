@@ -50,6 +50,32 @@ pub fn write_atomic(path: &Path, data: &[u8], new_mode: u32) -> io::Result<()> {
     Ok(())
 }
 
+/// A private directory for plaintext that must exist briefly (the file
+/// `edit` opens, the file `exec-file --no-fifo` hands over): mode 0700, on a
+/// memory file system when there is one (`$XDG_RUNTIME_DIR`, `/dev/shm`),
+/// never in the working tree, removed when dropped.
+pub fn private_dir(env: &crate::env::Environment) -> io::Result<tempfile::TempDir> {
+    let candidates = [env.non_empty("XDG_RUNTIME_DIR").map(PathBuf::from), Some(PathBuf::from("/dev/shm"))];
+    let base = candidates
+        .into_iter()
+        .flatten()
+        .find(|dir| dir.is_dir() && is_writable(dir))
+        .unwrap_or_else(std::env::temp_dir);
+    tempfile::Builder::new().prefix("sops-rs-").permissions(Permissions::from_mode(0o700)).tempdir_in(base)
+}
+
+fn is_writable(dir: &Path) -> bool {
+    tempfile::Builder::new().prefix(".sops-rs-probe").tempfile_in(dir).is_ok()
+}
+
+/// Create `path` with mode 0600 and these bytes (it must not exist yet).
+pub fn write_private(path: &Path, data: &[u8]) -> io::Result<()> {
+    use std::os::unix::fs::OpenOptionsExt;
+    let mut file = fs::OpenOptions::new().write(true).create_new(true).mode(PRIVATE_MODE).open(path)?;
+    file.write_all(data)?;
+    file.sync_all()
+}
+
 /// Follow symbolic links to the file they name, so the link is kept.
 fn resolve_symlinks(path: &Path) -> io::Result<PathBuf> {
     let mut current = path.to_path_buf();

@@ -12,6 +12,7 @@ pub mod keys;
 pub mod metadata;
 pub mod ops;
 pub mod secret;
+pub mod shell_words;
 pub mod store;
 pub mod style;
 pub mod timestamp;

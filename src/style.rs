@@ -7,9 +7,15 @@
 //! `"caf\u00e9"` in JSON. Decrypting renders each value the way sops's
 //! emitters would, which matches files sops wrote but not a user's own
 //! layout. So when we encrypt a value whose original text differs from that
-//! default rendering, we remember the original text, keyed by the envelope's
-//! tag (which changes whenever the value changes), in one extra metadata
+//! default rendering, we remember how it was written, in one extra metadata
 //! field, `rs_layout`, itself an envelope under the data key.
+//!
+//! Entries are keyed by the value's path (its additional data) and its
+//! position among the values at that path, not by its ciphertext, and a
+//! store may record a style rather than the text (a YAML string's quotes):
+//! so changing a quoted value keeps its entry as it was, the memory does not
+//! change, and its envelope is kept, which keeps the diff of an edit to the
+//! value's own line.
 //!
 //! Nothing here weakens the format: the field is encrypted and bound to its
 //! name, sops ignores unknown metadata fields and drops them when it
@@ -20,7 +26,7 @@
 
 use std::collections::{BTreeMap, HashMap};
 
-use crate::cipher::{CipherKind, Envelope, ValueCipher, looks_encrypted};
+use crate::cipher::{CipherKind, Envelope, ValueCipher};
 use crate::secret::SecretBytes;
 use crate::tree::{MapItem, Node, Scalar, SeqItem, Src, Tree, Value, ValueType};
 
@@ -30,45 +36,44 @@ pub const FIELD: &str = "rs_layout";
 /// The additional data the memory is sealed with.
 const AAD: &[u8] = b"sops:rs_layout:";
 
-/// Original token texts by envelope tag (base64, as written in the envelope).
+/// How values were written, by `path:#ordinal`.
 #[derive(Default, Clone, PartialEq, Eq)]
 pub struct StyleMemory {
-    by_tag: BTreeMap<String, String>,
+    by_place: BTreeMap<String, String>,
 }
 
 impl std::fmt::Debug for StyleMemory {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(f, "StyleMemory({} entries)", self.by_tag.len())
+        write!(f, "StyleMemory({} entries)", self.by_place.len())
     }
 }
 
 impl StyleMemory {
     pub fn is_empty(&self) -> bool {
-        self.by_tag.is_empty()
+        self.by_place.is_empty()
     }
 
-    /// After encryption: bind each remembered text (by source position) to
-    /// the tag of the envelope now at that position.
+    /// Key the remembered styles (by source position) by place in the tree.
     pub fn bind(tree: &Tree, texts_by_src: HashMap<Src, String>) -> StyleMemory {
         let mut memory = StyleMemory::default();
         if texts_by_src.is_empty() {
             return memory;
         }
-        for_each_leaf(tree, &mut |src, scalar| {
-            if let (Some(text), Some(tag)) = (texts_by_src.get(&src), envelope_tag(scalar)) {
-                memory.by_tag.insert(tag.to_owned(), text.clone());
+        for (src, place) in places_by_src(tree) {
+            if let Some(text) = texts_by_src.get(&src) {
+                memory.by_place.insert(place, text.clone());
             }
-        });
+        }
         memory
     }
 
     /// Seal into an envelope for the metadata; `None` when there is nothing
     /// to remember.
     pub fn seal(&self, cipher: &ValueCipher, kind: CipherKind) -> Option<String> {
-        if self.by_tag.is_empty() {
+        if self.by_place.is_empty() {
             return None;
         }
-        let json = zeroize::Zeroizing::new(serde_json::to_string(&self.by_tag).ok()?);
+        let json = zeroize::Zeroizing::new(serde_json::to_string(&self.by_place).ok()?);
         cipher.encrypt(kind, json.as_bytes(), AAD, ValueType::Str).ok().map(|e| e.to_text())
     }
 
@@ -81,70 +86,62 @@ impl StyleMemory {
             .and_then(|plain: SecretBytes| {
                 serde_json::from_slice::<BTreeMap<String, String>>(plain.as_bytes()).ok()
             });
-        StyleMemory { by_tag: opened.unwrap_or_default() }
+        StyleMemory { by_place: opened.unwrap_or_default() }
     }
 
-    /// The remembered text for each position whose envelope tag is known.
-    pub fn texts_by_src(&self, tags_by_src: &HashMap<Src, String>) -> HashMap<Src, String> {
-        tags_by_src
-            .iter()
-            .filter_map(|(src, tag)| self.by_tag.get(tag).map(|text| (*src, text.clone())))
+    /// The remembered style for each leaf position of `tree`.
+    pub fn texts_by_src(&self, tree: &Tree) -> HashMap<Src, String> {
+        if self.by_place.is_empty() {
+            return HashMap::new();
+        }
+        places_by_src(tree)
+            .into_iter()
+            .filter_map(|(src, place)| self.by_place.get(&place).map(|text| (src, text.clone())))
             .collect()
     }
 }
 
-/// Before decryption: the envelope tag at each leaf position.
-pub fn tags_by_src(tree: &Tree) -> HashMap<Src, String> {
-    let mut tags = HashMap::new();
-    for_each_leaf(tree, &mut |src, scalar| {
-        if let Some(tag) = envelope_tag(scalar) {
-            tags.insert(src, tag.to_owned());
-        }
-    });
-    tags
-}
-
-/// The `tag:` field of an envelope string, without decoding it.
-fn envelope_tag(scalar: &Scalar) -> Option<&str> {
-    let text = scalar.as_str().filter(|t| looks_encrypted(t))?;
-    let start = text.find(",tag:")? + 5;
-    let end = start + text[start..].find(',')?;
-    Some(&text[start..end])
-}
-
-/// Visit every scalar leaf that has a source position.
-fn for_each_leaf(tree: &Tree, visit: &mut dyn FnMut(Src, &Scalar)) {
-    let mut stack: Vec<&Node> = Vec::new();
-    for document in &tree.documents {
-        for item in &document.items {
+/// Every leaf's place, `path:#n` where `path:` is its additional data and
+/// `n` counts the leaves at that path in walk order (list items share a
+/// path), by the leaf's source position. Leaves without one still count.
+pub fn places_by_src(tree: &Tree) -> Vec<(Src, String)> {
+    let mut places = Vec::new();
+    let mut counts: HashMap<String, usize> = HashMap::new();
+    // (node, its path) in walk order, without recursion.
+    let mut stack: Vec<(&Node, String)> = Vec::new();
+    for document in tree.documents.iter().rev() {
+        for item in document.items.iter().rev() {
             if let MapItem::Pair(pair) = item {
-                stack.push(&pair.value);
+                stack.push((&pair.value, format!("{}:", pair.key.name)));
             }
         }
     }
-    while let Some(node) = stack.pop() {
+    while let Some((node, path)) = stack.pop() {
         match &node.value {
-            Value::Scalar(scalar) => {
+            Value::Scalar(_) => {
+                let count = counts.entry(path.clone()).or_insert(0);
                 if node.src != Src::NONE {
-                    visit(node.src, scalar);
+                    places.push((node.src, format!("{path}#{count}")));
                 }
+                *count += 1;
             }
             Value::Map(items) => {
-                for item in items {
+                for item in items.iter().rev() {
                     if let MapItem::Pair(pair) = item {
-                        stack.push(&pair.value);
+                        stack.push((&pair.value, format!("{path}{}:", pair.key.name)));
                     }
                 }
             }
             Value::Seq(items) => {
-                for item in items {
+                for item in items.iter().rev() {
                     if let SeqItem::Value(value) = item {
-                        stack.push(value);
+                        stack.push((value, path.clone()));
                     }
                 }
             }
         }
     }
+    places
 }
 
 /// Two scalars are the same value when they have the same type and the same
@@ -174,7 +171,7 @@ mod tests {
         let sealed = memory.seal(&cipher, CipherKind::Aes256Gcm).unwrap();
         assert!(!sealed.contains("'x'"));
         let opened = StyleMemory::open(&sealed, &cipher);
-        let restored = opened.texts_by_src(&tags_by_src(&tree));
+        let restored = opened.texts_by_src(&tree);
         assert_eq!(restored.get(&Src(3)).map(String::as_str), Some("'x'"));
         // Another key cannot open it; nothing is restored.
         let other = ValueCipher::new(&DataKey::from_slice(&[2; 32]).unwrap());

@@ -47,6 +47,21 @@ Examples:
   sops-rs groups add --file secrets.enc.yaml -i --age age1ops...
   sops-rs groups delete --file secrets.enc.yaml -i 1";
 
+const EDIT_EXAMPLES: &str = "\
+Examples:
+  sops-rs edit secrets.enc.yaml           # or just: sops-rs secrets.enc.yaml
+  SOPS_EDITOR='code --wait' sops-rs edit secrets.enc.yaml
+The plaintext lives in a private 0700 directory on a memory file system while you edit,
+and is removed afterwards (also on Ctrl-C). Unchanged values keep their ciphertext.
+Exit 200 when nothing changed.";
+
+const SET_EXAMPLES: &str = "\
+Examples:
+  sops-rs set secrets.enc.yaml '[\"db\"][\"password\"]' '\"s3cret\"'
+  printf '\"s3cret\"' | sops-rs set --value-stdin secrets.enc.yaml '[\"db\"][\"password\"]'
+  sops-rs unset secrets.enc.yaml '[\"db\"][\"old_key\"]'
+Only the changed value's lines, lastmodified and mac change in the file.";
+
 const DECRYPT_EXAMPLES: &str = "\
 Examples:
   sops-rs decrypt config.enc.yaml
@@ -91,6 +106,10 @@ pub struct Cli {
     /// Legacy form: decrypt FILE (same as `decrypt`).
     #[arg(short = 'd', long = "decrypt", help_heading = "Legacy sops flags")]
     pub legacy_decrypt: bool,
+
+    /// Legacy form: `--set '["a"]["b"] "json value"'` sets one value in FILE.
+    #[arg(long = "set", value_name = "PATH VALUE", help_heading = "Legacy sops flags")]
+    pub legacy_set: Option<String>,
 
     /// Legacy form: new data key for FILE (same as `rotate`).
     #[arg(short = 'r', long = "rotate", help_heading = "Legacy sops flags")]
@@ -148,9 +167,80 @@ pub enum Command {
     /// Add or delete key groups (keeps the data key and the values).
     #[command(subcommand)]
     Groups(GroupsCommand),
+    /// Edit an encrypted file in $SOPS_EDITOR/$EDITOR (a new file starts from an example).
+    #[command(after_help = EDIT_EXAMPLES)]
+    Edit(EditArgs),
+    /// Set one value: `set FILE '["a"]["b"]' '"json value"'`.
+    #[command(after_help = SET_EXAMPLES)]
+    Set(SetArgs),
+    /// Remove one value: `unset FILE '["a"]["b"]'`.
+    #[command(after_help = SET_EXAMPLES)]
+    Unset(UnsetArgs),
+}
+
+#[derive(Args, Debug, Default)]
+pub struct EditArgs {
+    #[command(flatten)]
+    pub types: TypeArgs,
+    #[command(flatten)]
+    pub keys: KeyArgs,
+    #[command(flatten)]
+    pub selection: SelectionArgs,
+    #[command(flatten)]
+    pub decrypt: DecryptOnlyArgs,
+    /// When the edited file does not parse, fail instead of offering to edit it again.
+    #[arg(long)]
+    pub no_retry: bool,
+    /// The file to edit (created when it does not exist).
+    #[arg(value_name = "FILE")]
+    pub file: PathBuf,
+}
+
+#[derive(Args, Debug, Default)]
+pub struct SetArgs {
+    #[command(flatten)]
+    pub types: TypeArgs,
+    #[command(flatten)]
+    pub decrypt: DecryptOnlyArgs,
+    /// Read the value (JSON) from the file named by the third argument.
+    #[arg(long, conflicts_with = "value_stdin")]
+    pub value_file: bool,
+    /// Read the value (JSON) from standard input (keeps it out of the process list).
+    #[arg(long)]
+    pub value_stdin: bool,
+    /// Do not write the file when the value is already there.
+    #[arg(long)]
+    pub idempotent: bool,
+    /// The encrypted file, changed in place.
+    #[arg(value_name = "FILE")]
+    pub file: PathBuf,
+    /// Where: `'["key"]["nested"][0]'`.
+    #[arg(value_name = "PATH")]
+    pub path: String,
+    /// The value as JSON (`'"text"'`, `5`, `true`, `{"k": "v"}`); a file name with --value-file.
+    #[arg(value_name = "VALUE")]
+    pub value: Option<String>,
+}
+
+#[derive(Args, Debug, Default)]
+pub struct UnsetArgs {
+    #[command(flatten)]
+    pub types: TypeArgs,
+    #[command(flatten)]
+    pub decrypt: DecryptOnlyArgs,
+    /// Succeed without writing when the value is not there.
+    #[arg(long)]
+    pub idempotent: bool,
+    /// The encrypted file, changed in place.
+    #[arg(value_name = "FILE")]
+    pub file: PathBuf,
+    /// Where: `'["key"]["nested"][0]'`.
+    #[arg(value_name = "PATH")]
+    pub path: String,
 }
 
 #[derive(Subcommand, Debug)]
+#[allow(clippy::large_enum_variant)] // parsed once per run
 pub enum GroupsCommand {
     /// Append a key group made of the given keys.
     #[command(after_help = GROUPS_EXAMPLES)]

@@ -1,11 +1,12 @@
 //! `sops-rs encrypt` (and legacy `-e`).
 
-use super::args::EncryptArgs;
+use super::args::{EncryptArgs, OutputArgs};
 use super::common::{self, Context};
 use crate::cipher::CipherKind;
 use crate::error::{Error, Result};
 use crate::keys::KeyServices;
-use crate::ops::{self, EncryptRequest};
+use crate::keys::group::DecryptionOrder;
+use crate::ops::{self, EncryptRequest, Purpose, update};
 
 /// Options only the legacy form has (sops 3.11's `encrypt` lacks them).
 #[derive(Default)]
@@ -63,6 +64,67 @@ pub fn run(ctx: &Context, services: &KeyServices, args: &EncryptArgs, legacy: &L
         cipher,
         store_options,
     };
+    let destination = common::destination(&args.output, &input, false);
+    if let Some(output) = onto_existing(&args.output, &input.bytes, &request, services)? {
+        if let common::Destination::File { path, .. } = &destination
+            && std::fs::read(path).is_ok_and(|old| old == output)
+        {
+            return Ok(()); // nothing changed: the file is left alone
+        }
+        return common::write(&destination, &output);
+    }
     let output = ops::encrypt(&input.bytes, request, services)?;
-    common::write(&common::destination(&args.output, &input, false), &output)
+    common::write(&destination, &output)
+}
+
+/// `encrypt --output FILE` when FILE already holds an encryption of this
+/// data: keep its data key and the envelopes of unchanged values, so only
+/// what changed shows in a diff (sops issue #1587). That needs the file to
+/// open with the available identities and to use the same master keys,
+/// selection rule and cipher as this encryption; otherwise a fresh data key
+/// is used, and the reason is printed.
+fn onto_existing(
+    output: &OutputArgs,
+    plaintext: &[u8],
+    request: &EncryptRequest,
+    services: &KeyServices,
+) -> Result<Option<Vec<u8>>> {
+    let Some(path) = output.output.as_ref().filter(|p| p.exists()) else { return Ok(None) };
+    let Ok(existing) = std::fs::read(path) else { return Ok(None) };
+    let fresh = |why: &str| {
+        eprintln!("note: {} exists, but {why}; encrypting with a new data key", path.display());
+        Ok(None)
+    };
+    let order = DecryptionOrder::default();
+    let previous = match ops::open(&existing, request.output_format, false, &order, services, Purpose::Update)
+    {
+        Ok(previous) => previous,
+        Err(Error::MetadataNotFound) => return Ok(None),
+        Err(error) => return fresh(&format!("it could not be opened ({})", first_line(&error.to_string()))),
+    };
+    let metadata = &previous.metadata;
+    let wanted_rule = request.rule.clone().unwrap_or_default();
+    let same_rule = metadata
+        .rule
+        .as_ref()
+        .is_none_or(|(field, value)| field == wanted_rule.field_name() && value == wanted_rule.value())
+        && metadata.mac_only_encrypted == request.mac_only_encrypted;
+    if !update::same_keys(&metadata.key_groups, &request.key_groups) {
+        return fresh("its master keys are not the ones this encryption uses");
+    }
+    if !same_rule || metadata.cipher() != request.cipher {
+        return fresh("its selection rule or cipher differs from this encryption's");
+    }
+    update::encrypt_onto(
+        previous,
+        plaintext,
+        request.input_format,
+        request.output_format,
+        &request.store_options,
+    )
+    .map(Some)
+}
+
+fn first_line(text: &str) -> &str {
+    text.lines().next().unwrap_or(text)
 }

@@ -7,8 +7,10 @@
 mod args;
 mod common;
 mod decrypt;
+mod edit;
 mod encrypt;
 mod rekey;
+mod setunset;
 
 use std::process::ExitCode;
 
@@ -59,6 +61,14 @@ fn dispatch(cli: Cli, ctx: &Context, services: &KeyServices) -> Result<()> {
         Some(Command::Updatekeys(args)) => rekey::updatekeys(ctx, services, &args),
         Some(Command::Groups(GroupsCommand::Add(args))) => rekey::groups_add(ctx, services, &args),
         Some(Command::Groups(GroupsCommand::Delete(args))) => rekey::groups_delete(ctx, services, &args),
+        Some(Command::Edit(args)) => edit::run(ctx, services, &args),
+        Some(Command::Set(args)) => setunset::set(ctx, services, &args),
+        Some(Command::Unset(args)) => setunset::unset(ctx, services, &args),
+        None if cli.legacy_set.is_some() => {
+            let file = cli.legacy_file.ok_or_else(|| Error::InvalidArgument("--set needs a FILE".into()))?;
+            let spec = cli.legacy_set.unwrap_or_default();
+            setunset::legacy_set(ctx, services, &spec, &file, &cli.legacy_types, &cli.legacy_decrypt_args)
+        }
         None if cli.legacy_rotate => {
             let args = RotateArgs {
                 output: cli.legacy_output,
@@ -100,9 +110,21 @@ fn dispatch(cli: Cli, ctx: &Context, services: &KeyServices) -> Result<()> {
             };
             decrypt::run(ctx, services, &args, cli.indent)
         }
-        None => Err(Error::InvalidArgument(
-            "no command given: use `encrypt` or `decrypt` (or -e / -d); see `sops-rs --help`".into(),
-        )),
+        None => match cli.legacy_file {
+            // `sops FILE` edits the file.
+            Some(file) => {
+                let args = args::EditArgs {
+                    types: cli.legacy_types,
+                    keys: cli.legacy_keys,
+                    selection: cli.legacy_selection,
+                    decrypt: cli.legacy_decrypt_args,
+                    no_retry: false,
+                    file,
+                };
+                edit::run(ctx, services, &args)
+            }
+            None => Err(Error::InvalidArgument("no command given; see `sops-rs --help`".into())),
+        },
     }
 }
 

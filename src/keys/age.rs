@@ -33,7 +33,7 @@ mod identities;
 mod identity;
 mod key_command;
 mod prompt;
-mod shell_words;
+
 #[cfg(test)]
 mod tests;
 mod unwrap;

@@ -9,6 +9,7 @@
 //! file never yields plaintext unless the caller asked for `ignore_mac`.
 
 pub mod rekey;
+pub mod update;
 
 use subtle::ConstantTimeEq;
 use zeroize::Zeroizing;
@@ -20,7 +21,7 @@ use crate::keys::group::{DecryptionOrder, unwrap_groups, wrap_groups};
 use crate::metadata::{EmptyList, KeyGroup, Metadata, WRITE_VERSION};
 use crate::secret::DataKey;
 use crate::store::{self, Format, Parsed, StoreOptions};
-use crate::style::{self, StyleMemory};
+use crate::style::StyleMemory;
 use crate::timestamp::Timestamp;
 use crate::tree::{MapItem, Node, Scalar, Tree, Value, ValueType};
 use crate::treepath::{self, Step};
@@ -223,16 +224,15 @@ pub fn open(
     let data_key = unwrap_groups(&metadata.key_groups, metadata.shamir_threshold, services, order)?;
     let cipher = ValueCipher::new(&data_key);
     let selection = metadata.selection()?;
-    let tags = metadata.style_memory.as_ref().map(|_| style::tags_by_src(&parsed.tree));
     let mut envelopes = EnvelopeMemory::default();
     let memory = (purpose == Purpose::Update).then_some(&mut envelopes);
     let (mac, warnings) = walk::decrypt_tree(&mut parsed.tree, &selection, &cipher, memory)?;
     if !ignore_mac {
         verify_mac(&metadata, &cipher, &mac)?;
     }
-    let restored_styles = match (&metadata.style_memory, tags) {
-        (Some(sealed), Some(tags)) => StyleMemory::open(sealed, &cipher).texts_by_src(&tags),
-        _ => Default::default(),
+    let restored_styles = match &metadata.style_memory {
+        Some(sealed) => StyleMemory::open(sealed, &cipher).texts_by_src(&parsed.tree),
+        None => Default::default(),
     };
     parsed.layout.set_overrides(restored_styles.clone());
     Ok(Opened { parsed, metadata, data_key, warnings, restored_styles, plaintext_mac: mac, envelopes })

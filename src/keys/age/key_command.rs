@@ -17,7 +17,7 @@ use zeroize::Zeroizing;
 
 use super::identities::{KEY_CMD_VAR, RECIPIENT_VAR};
 use super::identity::{IDENTITY_FILE_LIMIT, Parsed, parse_identity_text, read_secret};
-use super::shell_words;
+
 use crate::env::Environment;
 
 /// `SOPS_AGE_KEY_CMD`: split once, run once per recipient.
@@ -34,7 +34,7 @@ impl KeyCommand {
     pub(super) fn new(command: &str, env: &Environment) -> KeyCommand {
         KeyCommand {
             origin: Arc::from(KEY_CMD_VAR),
-            argv: shell_words::split(command),
+            argv: crate::shell_words::split(command),
             env: env.clone(),
             runs: Mutex::new(BTreeMap::new()),
         }

@@ -51,6 +51,26 @@ pub fn render_scalar(scalar: &Scalar, ctx: &ScalarContext) -> String {
     text
 }
 
+/// A string written in the given quoting style (`'` or `"`), when that
+/// style can hold it; for keeping a user's choice of quotes.
+pub fn render_quoted(text: &str, quote: char, ctx: &ScalarContext) -> Option<String> {
+    let style = match quote {
+        '\'' => Style::Single,
+        '"' => Style::Double,
+        _ => return None,
+    };
+    let analysis = Analysis::of(text);
+    let place = Placement { flow: ctx.flow, simple_key: ctx.is_key };
+    // Single quotes cannot hold what go-yaml would escape.
+    if style == Style::Single && narrow(Style::Single, &analysis, text, place) != Style::Single {
+        return None;
+    }
+    let mut w = Writer::new();
+    w.line_start = false;
+    write_scalar(&mut w, text, None, style, ctx.block_indent, 2);
+    String::from_utf8(w.out).ok().map(|t| t.trim_start().to_owned())
+}
+
 /// Output with the position facts go-yaml's layout decisions depend on.
 pub(crate) struct Writer {
     pub out: Vec<u8>,

@@ -173,11 +173,21 @@ impl Collector<'_> {
                 let Some(SrcEntry::Scalar { range, .. }) = self.layout.entry(node.src) else {
                     return Err(NeedsFresh);
                 };
-                let text = match self.layout.overrides.get(&node.src) {
-                    Some(original) if spells(original, scalar) => {
-                        fit_to_range(self.layout, node.src, original.clone()).expect("entry checked above")
+                let remembered = self.layout.overrides.get(&node.src).and_then(|memory| {
+                    let text = match memory.strip_prefix(QUOTE_MARK) {
+                        Some(quote) => {
+                            quoted_text(self.layout, node.src, scalar, quote.chars().next()?, self.options)?
+                        }
+                        None => memory.clone(),
+                    };
+                    if !spells(&text, scalar) {
+                        return None;
                     }
-                    _ => rendered_text(self.layout, node.src, scalar, self.options)
+                    fit_to_range(self.layout, node.src, text)
+                });
+                let text = match remembered {
+                    Some(text) => text,
+                    None => rendered_text(self.layout, node.src, scalar, self.options)
                         .expect("entry checked above"),
                 };
                 self.edits.push(Edit { range: range.clone(), text });
@@ -233,7 +243,8 @@ impl Collector<'_> {
             }
         }
         for (i, (key, lines)) in entry.entries.iter().enumerate() {
-            if !seen[i] && !(top_level && key.as_deref() == Some("sops")) {
+            let metadata_entry = top_level && key.as_deref() == Some("sops");
+            if !seen[i] && !metadata_entry {
                 self.edits.push(Edit { range: lines.clone(), text: String::new() });
             }
         }
@@ -419,7 +430,20 @@ pub fn styled_tokens(tree: &Tree, layout: &Layout, options: &StoreOptions) -> Ha
                 };
                 let original = &layout.source[range.clone()];
                 if rendered_text(layout, node.src, scalar, options).as_deref() != Some(original) {
-                    styled.insert(node.src, original.to_owned());
+                    // A quoted string that its quotes alone explain is
+                    // remembered as the quote, so changing the value
+                    // keeps the memory as it is.
+                    let quote = original.chars().next().filter(|c| *c == '\'' || *c == '"');
+                    let by_quote = quote.filter(|q| {
+                        quoted_text(layout, node.src, scalar, *q, options)
+                            .and_then(|text| fit_to_range(layout, node.src, text))
+                            .as_deref()
+                            == Some(original)
+                    });
+                    match by_quote {
+                        Some(q) => styled.insert(node.src, format!("{QUOTE_MARK}{q}")),
+                        None => styled.insert(node.src, original.to_owned()),
+                    };
                 }
             }
             Value::Map(items) => stack.extend(items.iter().filter_map(|i| match i {
@@ -433,6 +457,27 @@ pub fn styled_tokens(tree: &Tree, layout: &Layout, options: &StoreOptions) -> Ha
         }
     }
     styled
+}
+
+/// Marks a remembered style that is a string's quote character rather than
+/// its whole text (a character no YAML source can contain).
+const QUOTE_MARK: char = '\u{1}';
+
+/// A string value written in `quote`s at a position, when that works.
+fn quoted_text(
+    layout: &Layout,
+    src: Src,
+    scalar: &Scalar,
+    quote: char,
+    options: &StoreOptions,
+) -> Option<String> {
+    let Some(SrcEntry::Scalar { flow, owner_column, dash, .. }) = layout.entry(src) else { return None };
+    let text = scalar.as_str()?;
+    let width = emit::indent_width(options);
+    let block_indent =
+        if dash.is_some() { owner_column + 2 } else { width * ((owner_column + width) / width) };
+    let ctx = ScalarContext { flow: *flow, block_indent, is_key: false, parent_column: *owner_column };
+    super::emit_scalar::render_quoted(text, quote, &ctx)
 }
 
 /// Does this YAML text, as a mapping value, read back as exactly `scalar`?

@@ -42,12 +42,11 @@ fn round_trip(plain: &str, kind: CipherKind) -> (String, String) {
     let encrypted = String::from_utf8(encrypted).unwrap();
     let (mut tree, mut layout) = parse(encrypted.as_bytes()).expect("our output parses");
     take_metadata(&mut tree).expect("metadata is there");
-    let tags = crate::style::tags_by_src(&tree);
     let (mac_back, warnings) = walk::decrypt_tree(&mut tree, &Selection::default(), &cipher, None).unwrap();
     assert_eq!(mac, mac_back);
     assert!(warnings.is_empty(), "comments that did not decrypt: {warnings:?}");
     if let Some(sealed) = sealed {
-        layout.set_overrides(StyleMemory::open(&sealed, &cipher).texts_by_src(&tags));
+        layout.set_overrides(StyleMemory::open(&sealed, &cipher).texts_by_src(&tree));
     }
     let decrypted = String::from_utf8(emit_spliced(&tree, &layout, None, &options).unwrap()).unwrap();
     (encrypted, decrypted)

@@ -10,7 +10,7 @@
 
 /// The words of `command`, or why it cannot be split (an unclosed quote, a
 /// trailing backslash, no words at all).
-pub(super) fn split(command: &str) -> Result<Vec<String>, String> {
+pub fn split(command: &str) -> Result<Vec<String>, String> {
     #[derive(PartialEq)]
     enum State {
         /// Between words.
