@@ -184,6 +184,11 @@ pub enum Error {
     #[error("{0}")]
     Editor(String),
 
+    /// A command run by `exec-env`/`exec-file` exited with this status; it
+    /// becomes ours, and nothing is printed.
+    #[error("the command exited with status {0}")]
+    ChildExit(i32),
+
     /// A bad KMS encryption context (exit 6).
     #[error("invalid KMS encryption context format: {0}")]
     BadEncryptionContext(String),
@@ -255,6 +260,7 @@ impl Error {
             Error::FileNotModified => FILE_HAS_NOT_BEEN_MODIFIED,
             Error::NoEditor => NO_EDITOR_FOUND,
             Error::Editor(_) => GENERIC,
+            Error::ChildExit(code) => *code,
             Error::BadEncryptionContext(_) => INVALID_KMS_ENCRYPTION_CONTEXT,
             Error::DuplicateDecryptionKeyType(_) => DUPLICATE_DECRYPTION_KEY_TYPE,
             Error::InvalidArgument(_) | Error::Random(_) => GENERIC,

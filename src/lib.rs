@@ -6,6 +6,7 @@ pub mod cli;
 pub mod config;
 pub mod env;
 pub mod error;
+pub mod exec;
 pub mod fsio;
 pub mod gofmt;
 pub mod keys;

@@ -62,6 +62,20 @@ Examples:
   sops-rs unset secrets.enc.yaml '[\"db\"][\"old_key\"]'
 Only the changed value's lines, lastmodified and mac change in the file.";
 
+const EXEC_ENV_EXAMPLES: &str = "\
+Examples:
+  sops-rs exec-env secrets.enc.yaml './deploy.sh'
+  sops-rs exec-env --pristine base.enc.env prod.enc.yaml 'env'   # later files win
+Top-level values become variables as in sops; nested ones are named by their path joined
+with `__` (`db: {user: x}` gives `db__user=x`). The command's exit code is returned.";
+
+const EXEC_FILE_EXAMPLES: &str = "\
+Examples:
+  sops-rs exec-file secrets.enc.json 'app --config {}'
+  sops-rs exec-file --no-fifo --output-type yaml secrets.enc.json 'cat {}'
+The file is a FIFO in a private directory (or a 0600 file with --no-fifo), removed
+afterwards; nothing is written to the working tree.";
+
 const DECRYPT_EXAMPLES: &str = "\
 Examples:
   sops-rs decrypt config.enc.yaml
@@ -176,6 +190,12 @@ pub enum Command {
     /// Remove one value: `unset FILE '["a"]["b"]'`.
     #[command(after_help = SET_EXAMPLES)]
     Unset(UnsetArgs),
+    /// Run a command with the decrypted values in its environment.
+    #[command(after_help = EXEC_ENV_EXAMPLES)]
+    ExecEnv(ExecEnvArgs),
+    /// Run a command with the decrypted file, handed over through a FIFO.
+    #[command(after_help = EXEC_FILE_EXAMPLES)]
+    ExecFile(ExecFileArgs),
 }
 
 #[derive(Args, Debug, Default)]
@@ -516,4 +536,50 @@ pub struct DecryptOnlyArgs {
     /// Order in which key types are tried, e.g. `age,kms`.
     #[arg(long, value_name = "TYPES", env = "SOPS_DECRYPTION_ORDER", help_heading = "Decryption")]
     pub decryption_order: Option<String>,
+}
+
+/// `exec-env FILE... COMMAND`.
+#[derive(Args, Debug, Default)]
+pub struct ExecEnvArgs {
+    /// Do not pass this process's environment to the command: only the decrypted values.
+    #[arg(long)]
+    pub pristine: bool,
+    /// Replace this process with the command (exec) instead of running it as a child.
+    #[arg(long)]
+    pub same_process: bool,
+    /// Run the command as this user (needs the privileges to switch to it).
+    #[arg(long, value_name = "USER")]
+    pub user: Option<String>,
+    /// Input format of the files (default: from each file's name).
+    #[arg(long, value_name = "TYPE")]
+    pub input_type: Option<String>,
+    #[command(flatten)]
+    pub decrypt: DecryptOnlyArgs,
+    /// One or more encrypted files (later ones win), then the command, run with `/bin/sh -c`.
+    #[arg(value_name = "FILE... COMMAND", num_args = 2.., required = true)]
+    pub files_and_command: Vec<String>,
+}
+
+/// `exec-file FILE COMMAND`.
+#[derive(Args, Debug, Default)]
+pub struct ExecFileArgs {
+    /// Hand over a 0600 temporary file instead of a FIFO (for programs that seek or read twice).
+    #[arg(long)]
+    pub no_fifo: bool,
+    /// Name of the file the command sees.
+    #[arg(long, value_name = "NAME", default_value = "tmp-file")]
+    pub filename: String,
+    /// Run the command as this user (needs the privileges to switch to it).
+    #[arg(long, value_name = "USER")]
+    pub user: Option<String>,
+    #[command(flatten)]
+    pub types: TypeArgs,
+    #[command(flatten)]
+    pub decrypt: DecryptOnlyArgs,
+    /// The encrypted file.
+    #[arg(value_name = "FILE")]
+    pub file: PathBuf,
+    /// The command, run with `/bin/sh -c`; `{}` is replaced by the decrypted file's path.
+    #[arg(value_name = "COMMAND")]
+    pub command: String,
 }

@@ -10,7 +10,7 @@
 //! nothing leaves the file alone and exits 200.
 
 use std::io::{BufRead, IsTerminal, Write};
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 
@@ -27,6 +27,8 @@ use crate::keys::group::DecryptionOrder;
 use crate::ops::{self, Purpose, update};
 use crate::store::Format;
 
+use super::signals::SignalCleanup;
+
 pub fn run(ctx: &Context, services: &KeyServices, args: &EditArgs) -> Result<()> {
     let path = &args.file;
     let format = args
@@ -42,7 +44,7 @@ pub fn run(ctx: &Context, services: &KeyServices, args: &EditArgs) -> Result<()>
     let temp = dir.path().join(&name);
     let interactive = std::io::stdin().is_terminal();
     let editing = Arc::new(AtomicBool::new(false));
-    let _signals = SignalCleanup::install(dir.path().to_owned(), editing.clone(), interactive);
+    let _signals = SignalCleanup::install(dir.path().to_owned(), editing.clone(), interactive, None);
     let session =
         Session { editor: &editor, temp: &temp, editing: &editing, interactive, no_retry: args.no_retry };
     if path.exists() {
@@ -232,40 +234,3 @@ fn editor_command(env: &Environment) -> Result<Vec<String>> {
     Err(Error::NoEditor)
 }
 
-/// Removes the private directory and exits when the process is told to
-/// stop. While an interactive editor runs, Ctrl-C belongs to the editor
-/// (vim, for one, uses it), so SIGINT is ignored then.
-struct SignalCleanup {
-    handle: Option<signal_hook::iterator::Handle>,
-}
-
-impl SignalCleanup {
-    fn install(dir: PathBuf, editing: Arc<AtomicBool>, interactive: bool) -> SignalCleanup {
-        use signal_hook::consts::{SIGHUP, SIGINT, SIGTERM};
-        let Ok(mut signals) = signal_hook::iterator::Signals::new([SIGINT, SIGTERM, SIGHUP]) else {
-            return SignalCleanup { handle: None };
-        };
-        let handle = signals.handle();
-        std::thread::spawn(move || {
-            for signal in signals.forever() {
-                if signal == SIGINT && interactive && editing.load(Ordering::SeqCst) {
-                    continue;
-                }
-                let _ = std::fs::remove_dir_all(&dir);
-                eprintln!(
-                    "sops-rs: interrupted; the temporary plaintext was removed and the file left unchanged"
-                );
-                std::process::exit(128 + signal);
-            }
-        });
-        SignalCleanup { handle: Some(handle) }
-    }
-}
-
-impl Drop for SignalCleanup {
-    fn drop(&mut self) {
-        if let Some(handle) = &self.handle {
-            handle.close();
-        }
-    }
-}

@@ -9,8 +9,10 @@ mod common;
 mod decrypt;
 mod edit;
 mod encrypt;
+mod exec;
 mod rekey;
 mod setunset;
+mod signals;
 
 use std::process::ExitCode;
 
@@ -64,6 +66,8 @@ fn dispatch(cli: Cli, ctx: &Context, services: &KeyServices) -> Result<()> {
         Some(Command::Edit(args)) => edit::run(ctx, services, &args),
         Some(Command::Set(args)) => setunset::set(ctx, services, &args),
         Some(Command::Unset(args)) => setunset::unset(ctx, services, &args),
+        Some(Command::ExecEnv(args)) => exec::exec_env(ctx, services, &args),
+        Some(Command::ExecFile(args)) => exec::exec_file(ctx, services, &args),
         None if cli.legacy_set.is_some() => {
             let file = cli.legacy_file.ok_or_else(|| Error::InvalidArgument("--set needs a FILE".into()))?;
             let spec = cli.legacy_set.unwrap_or_default();
@@ -142,6 +146,9 @@ fn apply_indent(options: &mut StoreOptions, indent: Option<i64>) -> Result<()> {
 
 /// Print an error and its hint on stderr.
 fn report(error: &Error) {
+    if matches!(error, Error::ChildExit(_)) {
+        return; // the child already said what it had to say
+    }
     eprintln!("Error: {error}");
     if let Some(hint) = error.hint() {
         eprintln!("hint: {hint}");

@@ -224,3 +224,15 @@ pub fn emit_value(format: Format, node: &Node, options: &StoreOptions) -> Result
         },
     }
 }
+
+/// A top-level key and value as an environment variable (`exec-env`):
+/// dotenv files are read in our documented dialect (no `export`, no quotes);
+/// other formats give the key and value as they are.
+pub fn interpret_env(
+    format: Format,
+    key: &str,
+    value: zeroize::Zeroizing<String>,
+) -> (String, zeroize::Zeroizing<String>) {
+    let _ = format;
+    (key.to_owned(), value)
+}

@@ -1,0 +1,208 @@
+//! `exec-env` and `exec-file`: run a command with the decrypted values,
+//! without writing plaintext to the working tree (see `crate::exec`).
+
+use std::io::Write;
+use std::os::unix::process::{CommandExt, ExitStatusExt};
+use std::path::{Path, PathBuf};
+use std::process::Command;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, AtomicU32, Ordering};
+use std::time::Duration;
+
+use zeroize::Zeroizing;
+
+use super::args::{DecryptOnlyArgs, ExecEnvArgs, ExecFileArgs};
+use super::common::Context;
+use super::signals::SignalCleanup;
+use crate::error::{Error, Result};
+use crate::exec::{EnvVars, command_with_path};
+use crate::fsio;
+use crate::keys::KeyServices;
+use crate::keys::group::DecryptionOrder;
+use crate::ops::{self, DecryptRequest, Purpose};
+use crate::store::Format;
+
+fn order(args: &DecryptOnlyArgs) -> Result<DecryptionOrder> {
+    args.decryption_order.as_deref().map(DecryptionOrder::parse).transpose().map(Option::unwrap_or_default)
+}
+
+fn read(path: &Path) -> Result<Vec<u8>> {
+    std::fs::read(path).map_err(|source| match source.kind() {
+        std::io::ErrorKind::NotFound => Error::NoSuchFile(path.to_owned()),
+        _ => Error::ReadInput { path: path.to_owned(), source },
+    })
+}
+
+pub fn exec_env(ctx: &Context, services: &KeyServices, args: &ExecEnvArgs) -> Result<()> {
+    let (command, files) = args.files_and_command.split_last().expect("clap requires two or more");
+    let order = order(&args.decrypt)?;
+    let mut vars = EnvVars::default();
+    for file in files {
+        let path = Path::new(file);
+        let format =
+            args.input_type.as_deref().and_then(Format::from_name).unwrap_or_else(|| Format::from_path(path));
+        let opened = ops::open(&read(path)?, format, args.decrypt.ignore_mac, &order, services, Purpose::Read)?;
+        for warning in &opened.warnings {
+            eprintln!("warning: {}", warning.0);
+        }
+        vars.add_tree(&opened.parsed.tree, &|key, value| crate::store::interpret_env(format, key, value))?;
+    }
+    for name in &vars.conflicts {
+        eprintln!("warning: {name} is set by more than one file; the last one wins");
+    }
+    let mut child = shell(command);
+    if args.pristine {
+        child.env_clear();
+    }
+    for (name, value) in vars.iter() {
+        child.env(name, value);
+    }
+    run_as(&mut child, args.user.as_deref())?;
+    let _ = ctx;
+    if args.same_process {
+        let error = child.exec();
+        return Err(Error::InvalidArgument(format!("could not run the command: {error}")));
+    }
+    run(child, None)
+}
+
+pub fn exec_file(ctx: &Context, services: &KeyServices, args: &ExecFileArgs) -> Result<()> {
+    let input = read(&args.file)?;
+    let input_format =
+        args.types.input_type.as_deref().and_then(Format::from_name).unwrap_or_else(|| Format::from_path(&args.file));
+    let output_format = args.types.output_type.as_deref().and_then(Format::from_name).unwrap_or(input_format);
+    if args.filename.contains('/') || args.filename.is_empty() || args.filename == "." || args.filename == ".." {
+        return Err(Error::InvalidArgument(format!("--filename {:?} must be a plain file name", args.filename)));
+    }
+    let request = DecryptRequest {
+        input_format,
+        output_format,
+        ignore_mac: args.decrypt.ignore_mac,
+        extract: None,
+        decryption_order: order(&args.decrypt)?,
+        store_options: ctx.config()?.map(|c| c.stores).unwrap_or_default(),
+    };
+    let decrypted = ops::decrypt(&input, request, services)?;
+    for warning in &decrypted.warnings {
+        eprintln!("warning: {}", warning.0);
+    }
+    let dir = fsio::private_dir(&ctx.env)
+        .map_err(|source| Error::WriteOutput { path: "<temporary directory>".into(), source })?;
+    let path = dir.path().join(&args.filename);
+    let pid = Arc::new(AtomicU32::new(0));
+    let _signals = SignalCleanup::install(dir.path().to_owned(), Arc::new(AtomicBool::new(false)), false, Some(pid.clone()));
+    let mut child = shell(&command_with_path(&args.command, &path.to_string_lossy()));
+    run_as(&mut child, args.user.as_deref())?;
+    if args.no_fifo {
+        fsio::write_private(&path, &decrypted.output)
+            .map_err(|source| Error::WriteOutput { path: "<temporary file>".into(), source })?;
+        run(child, Some(pid))
+    } else {
+        make_fifo(&path)?;
+        let done = Arc::new(AtomicBool::new(false));
+        let writer = spawn_fifo_writer(path.clone(), decrypted.output, done.clone());
+        let result = run(child, Some(pid));
+        done.store(true, Ordering::SeqCst);
+        let _ = writer.join();
+        result
+    }
+}
+
+/// `/bin/sh -c COMMAND`, as sops runs it.
+fn shell(command: &str) -> Command {
+    let mut child = Command::new("/bin/sh");
+    child.arg("-c").arg(command);
+    child
+}
+
+/// `--user`: switch to the named user's uid and gid, found in /etc/passwd.
+fn run_as(child: &mut Command, user: Option<&str>) -> Result<()> {
+    let Some(user) = user else { return Ok(()) };
+    let passwd = std::fs::read_to_string("/etc/passwd")
+        .map_err(|source| Error::ReadInput { path: "/etc/passwd".into(), source })?;
+    let entry = passwd
+        .lines()
+        .map(|line| line.split(':').collect::<Vec<_>>())
+        .find(|fields| fields.len() > 3 && fields[0] == user)
+        .ok_or_else(|| Error::InvalidArgument(format!("no user {user:?} in /etc/passwd")))?;
+    let uid: u32 = entry[2].parse().map_err(|_| Error::InvalidArgument(format!("bad uid for {user:?}")))?;
+    let gid: u32 = entry[3].parse().map_err(|_| Error::InvalidArgument(format!("bad gid for {user:?}")))?;
+    child.uid(uid).gid(gid);
+    Ok(())
+}
+
+/// Run the child, pass SIGINT/SIGTERM/SIGHUP on to it, and return its exit
+/// status as ours (128 + the signal when it was killed by one).
+fn run(mut child: Command, pid_slot: Option<Arc<AtomicU32>>) -> Result<()> {
+    let pid_slot = pid_slot.unwrap_or_else(|| Arc::new(AtomicU32::new(0)));
+    let _forwarding = forward_signals(pid_slot.clone());
+    let mut process = child.spawn().map_err(|e| Error::InvalidArgument(format!("could not run the command: {e}")))?;
+    pid_slot.store(process.id(), Ordering::SeqCst);
+    let status = process.wait().map_err(|e| Error::InvalidArgument(format!("waiting for the command failed: {e}")))?;
+    pid_slot.store(0, Ordering::SeqCst);
+    let code = status.code().unwrap_or_else(|| 128 + status.signal().unwrap_or(0));
+    if code == 0 { Ok(()) } else { Err(Error::ChildExit(code)) }
+}
+
+/// For `exec-env` without a private directory: signals go to the child.
+fn forward_signals(pid: Arc<AtomicU32>) -> Option<signal_hook::iterator::Handle> {
+    use signal_hook::consts::{SIGHUP, SIGINT, SIGTERM};
+    let mut signals = signal_hook::iterator::Signals::new([SIGINT, SIGTERM, SIGHUP]).ok()?;
+    let handle = signals.handle();
+    std::thread::spawn(move || {
+        for signal in signals.forever() {
+            let pid = pid.load(Ordering::SeqCst);
+            if pid != 0 {
+                super::signals::forward(signal, pid);
+            }
+        }
+    });
+    Some(handle)
+}
+
+/// A FIFO, mode 0600 (created with `mkfifo`, as the crate forbids the
+/// unsafe call).
+fn make_fifo(path: &Path) -> Result<()> {
+    let status = Command::new("mkfifo")
+        .arg("-m")
+        .arg("600")
+        .arg(path)
+        .status()
+        .map_err(|source| Error::WriteOutput { path: "<fifo>".into(), source })?;
+    if !status.success() {
+        return Err(Error::WriteOutput { path: "<fifo>".into(), source: std::io::Error::other("mkfifo failed") });
+    }
+    Ok(())
+}
+
+/// O_NONBLOCK, for opening the FIFO without hanging when no one reads.
+#[cfg(target_os = "linux")]
+const O_NONBLOCK: i32 = 0o4000;
+#[cfg(not(target_os = "linux"))]
+const O_NONBLOCK: i32 = 0x4;
+
+/// Write the plaintext into the FIFO once the child opens it. Opening is
+/// non-blocking and retried, so a child that never reads (or exits early)
+/// does not leave this thread hanging.
+fn spawn_fifo_writer(path: PathBuf, data: Zeroizing<Vec<u8>>, done: Arc<AtomicBool>) -> std::thread::JoinHandle<()> {
+    std::thread::spawn(move || {
+        use std::os::unix::fs::OpenOptionsExt;
+        let mut file = loop {
+            match std::fs::OpenOptions::new().write(true).custom_flags(O_NONBLOCK).open(&path) {
+                Ok(file) => break file,
+                Err(_) if !done.load(Ordering::SeqCst) => std::thread::sleep(Duration::from_millis(5)),
+                Err(_) => return,
+            }
+        };
+        let mut written = 0;
+        while written < data.len() {
+            match file.write(&data[written..]) {
+                Ok(n) => written += n,
+                Err(e) if e.kind() == std::io::ErrorKind::WouldBlock && !done.load(Ordering::SeqCst) => {
+                    std::thread::sleep(Duration::from_millis(2));
+                }
+                Err(_) => return,
+            }
+        }
+    })
+}
