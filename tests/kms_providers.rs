@@ -31,7 +31,9 @@ fn case(name: &str) -> PathBuf {
 
 /// Credentials and endpoint for moto.
 fn with_moto(mut cmd: Command, endpoint: &str) -> Command {
-    cmd.env("AWS_ACCESS_KEY_ID", "test").env("AWS_SECRET_ACCESS_KEY", "test").env("AWS_ENDPOINT_URL_KMS", endpoint);
+    cmd.env("AWS_ACCESS_KEY_ID", "test")
+        .env("AWS_SECRET_ACCESS_KEY", "test")
+        .env("AWS_ENDPOINT_URL_KMS", endpoint);
     cmd
 }
 
@@ -45,7 +47,11 @@ fn kms_vectors_decrypt_byte_for_byte() {
         // No age key here: only the KMS key can open it.
         ("kms_and_age", "enc.json", "dec.json"),
     ] {
-        let output = with_moto(sandbox.sops_rs(), &endpoint).arg("decrypt").arg(case(name).join(enc)).output().unwrap();
+        let output = with_moto(sandbox.sops_rs(), &endpoint)
+            .arg("decrypt")
+            .arg(case(name).join(enc))
+            .output()
+            .unwrap();
         assert_exit(&output, 0, name);
         assert_eq!(output.stdout, std::fs::read(case(name).join(dec)).unwrap(), "{name}");
     }
@@ -65,7 +71,10 @@ fn a_tampered_context_fails_with_128_and_says_why() {
         assert_exit(&output, 128, "tampered context");
         let stderr = stderr_text(&output);
         assert!(stderr.contains(KEY_1), "{stderr}");
-        assert!(stderr.contains("InvalidCiphertextException") && stderr.contains("encryption context"), "{stderr}");
+        assert!(
+            stderr.contains("InvalidCiphertextException") && stderr.contains("encryption context"),
+            "{stderr}"
+        );
     }
 }
 
@@ -82,7 +91,15 @@ fn our_kms_encryption_is_read_by_sops() {
     let plain = case("kms_encryption_context").join("plain.yaml");
     let output = with_moto(sandbox.sops_rs(), &endpoint)
         .current_dir(sandbox.path())
-        .args(["encrypt", "--cipher", "aes256_gcm", "--kms", KEY_1, "--encryption-context", "app:sops-rs,env:ci"])
+        .args([
+            "encrypt",
+            "--cipher",
+            "aes256_gcm",
+            "--kms",
+            KEY_1,
+            "--encryption-context",
+            "app:sops-rs,env:ci",
+        ])
         .arg(&plain)
         .output()
         .unwrap();
@@ -148,7 +165,10 @@ fn missing_credentials_fail_fast_and_say_where_they_looked() {
     assert_exit(&output, 128, "no credentials");
     let stderr = stderr_text(&output);
     assert!(stderr.contains("no AWS credentials found"), "{stderr}");
-    assert!(stderr.contains("AWS_ACCESS_KEY_ID") && stderr.contains(".aws/credentials (not found)"), "{stderr}");
+    assert!(
+        stderr.contains("AWS_ACCESS_KEY_ID") && stderr.contains(".aws/credentials (not found)"),
+        "{stderr}"
+    );
     assert!(stderr.contains("disabled by AWS_EC2_METADATA_DISABLED"), "{stderr}");
 }
 
@@ -156,7 +176,11 @@ fn missing_credentials_fail_fast_and_say_where_they_looked() {
 fn an_unreachable_kms_endpoint_is_named() {
     let sandbox = Sandbox::new();
     let closed = closed_port_url();
-    let output = with_moto(sandbox.sops_rs(), &closed).arg("decrypt").arg(case("kms_only").join("enc.yaml")).output().unwrap();
+    let output = with_moto(sandbox.sops_rs(), &closed)
+        .arg("decrypt")
+        .arg(case("kms_only").join("enc.yaml"))
+        .output()
+        .unwrap();
     assert_exit(&output, 128, "unreachable endpoint");
     let stderr = stderr_text(&output);
     assert!(stderr.contains("network error") && stderr.contains(&closed), "{stderr}");
@@ -170,7 +194,10 @@ const TOKEN: &str = "test-access-token";
 fn fake_cloud_kms(deny: bool) -> TestServer {
     TestServer::start(move |request: &Request| {
         let error = |code: u16, status: &str| {
-            Response::json(code, serde_json::json!({"error": {"code": code, "message": "test", "status": status}}))
+            Response::json(
+                code,
+                serde_json::json!({"error": {"code": code, "message": "test", "status": status}}),
+            )
         };
         if request.bearer() != Some(TOKEN) {
             return error(401, "UNAUTHENTICATED");
@@ -182,7 +209,10 @@ fn fake_cloud_kms(deny: bool) -> TestServer {
         match request.path().strip_prefix(&format!("/v1/{GCP_RESOURCE}")) {
             Some(":encrypt") => {
                 let plain = STANDARD.decode(body["plaintext"].as_str().unwrap()).unwrap();
-                Response::json(200, serde_json::json!({"ciphertext": STANDARD.encode(fake_seal(GCP_RESOURCE, &plain))}))
+                Response::json(
+                    200,
+                    serde_json::json!({"ciphertext": STANDARD.encode(fake_seal(GCP_RESOURCE, &plain))}),
+                )
             }
             Some(":decrypt") => {
                 let sealed = STANDARD.decode(body["ciphertext"].as_str().unwrap()).unwrap();
@@ -206,11 +236,18 @@ fn gcp_kms_round_trip_and_access_denied() {
     let server = fake_cloud_kms(false);
     let sandbox = Sandbox::new();
     let plain = write(sandbox.path(), "s.yaml", "db:\n    password: hunter2\n");
-    let output =
-        with_gcp(sandbox.sops_rs(), &server).current_dir(sandbox.path()).args(["encrypt", "--gcp-kms", GCP_RESOURCE]).arg(&plain).output().unwrap();
+    let output = with_gcp(sandbox.sops_rs(), &server)
+        .current_dir(sandbox.path())
+        .args(["encrypt", "--gcp-kms", GCP_RESOURCE])
+        .arg(&plain)
+        .output()
+        .unwrap();
     assert_exit(&output, 0, "gcp encrypt");
     let encrypted = stdout_text(&output);
-    assert!(encrypted.contains(&format!("resource_id: {GCP_RESOURCE}")) && !encrypted.contains("hunter2"), "{encrypted}");
+    assert!(
+        encrypted.contains(&format!("resource_id: {GCP_RESOURCE}")) && !encrypted.contains("hunter2"),
+        "{encrypted}"
+    );
     let enc = write(sandbox.path(), "s.enc.yaml", &encrypted);
     let output = with_gcp(sandbox.sops_rs(), &server).arg("decrypt").arg(&enc).output().unwrap();
     assert_exit(&output, 0, "gcp decrypt");
@@ -236,23 +273,38 @@ fn fake_key_vault() -> TestServer {
             let ok = request.form("client_secret").as_deref() == Some("sops-secret")
                 && request.form("scope").as_deref() == Some("https://vault.azure.net/.default");
             return if ok {
-                Response::json(200, serde_json::json!({"access_token": TOKEN, "expires_in": 3599, "token_type": "Bearer"}))
+                Response::json(
+                    200,
+                    serde_json::json!({"access_token": TOKEN, "expires_in": 3599, "token_type": "Bearer"}),
+                )
             } else {
                 Response::json(401, serde_json::json!({"error": "invalid_client"}))
             };
         }
         if request.bearer() != Some(TOKEN) || request.query("api-version").as_deref() != Some("7.4") {
-            return Response::json(401, serde_json::json!({"error": {"code": "Unauthorized", "message": "no"}}));
+            return Response::json(
+                401,
+                serde_json::json!({"error": {"code": "Unauthorized", "message": "no"}}),
+            );
         }
         let value = || URL_SAFE_NO_PAD.decode(request.json()["value"].as_str().unwrap()).unwrap();
         if path == "/keys/sops-key" {
-            return Response::json(200, serde_json::json!({"key": {"kid": format!("{VAULT}/keys/sops-key/{VERSION}")}, "attributes": {"enabled": true}}));
+            return Response::json(
+                200,
+                serde_json::json!({"key": {"kid": format!("{VAULT}/keys/sops-key/{VERSION}")}, "attributes": {"enabled": true}}),
+            );
         }
         if path == format!("/keys/sops-key/{VERSION}/encrypt") {
-            return Response::json(200, serde_json::json!({"value": URL_SAFE_NO_PAD.encode(fake_seal("sops-key", &value()))}));
+            return Response::json(
+                200,
+                serde_json::json!({"value": URL_SAFE_NO_PAD.encode(fake_seal("sops-key", &value()))}),
+            );
         }
         if path == format!("/keys/sops-key/{VERSION}/decrypt") {
-            return Response::json(200, serde_json::json!({"value": URL_SAFE_NO_PAD.encode(fake_open("sops-key", &value()).unwrap())}));
+            return Response::json(
+                200,
+                serde_json::json!({"value": URL_SAFE_NO_PAD.encode(fake_open("sops-key", &value()).unwrap())}),
+            );
         }
         Response::json(404, serde_json::json!({"error": {"code": "KeyNotFound", "message": path}}))
     })

@@ -64,7 +64,9 @@ pub struct AwsServices {
 
 impl std::fmt::Debug for AwsServices {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("AwsServices").field("runtime_started", &self.runtime.get().is_some()).finish_non_exhaustive()
+        f.debug_struct("AwsServices")
+            .field("runtime_started", &self.runtime.get().is_some())
+            .finish_non_exhaustive()
     }
 }
 
@@ -91,10 +93,12 @@ impl KmsKey {
                 .send()
                 .await
                 .map_err(|e| kms_failure(e, "Encrypt", &endpoint))?;
-            answer
-                .ciphertext_blob
-                .map(Blob::into_inner)
-                .ok_or_else(|| KeyFailure::new(FailureKind::Provider, format!("KMS Encrypt at {endpoint} returned no ciphertext")))
+            answer.ciphertext_blob.map(Blob::into_inner).ok_or_else(|| {
+                KeyFailure::new(
+                    FailureKind::Provider,
+                    format!("KMS Encrypt at {endpoint} returned no ciphertext"),
+                )
+            })
         })?;
         self.enc = STANDARD.encode(blob);
         self.created_at = Timestamp::now_utc_seconds().to_rfc3339();
@@ -104,7 +108,10 @@ impl KmsKey {
     /// Decrypt `enc` with this key and its encryption context.
     pub fn unwrap(&self, services: &KeyServices) -> Result<SecretVec, KeyFailure> {
         let ciphertext = STANDARD.decode(self.enc.trim()).map_err(|_| {
-            KeyFailure::new(FailureKind::Corrupt, "the enc of this KMS key is not base64: the file is damaged")
+            KeyFailure::new(
+                FailureKind::Corrupt,
+                "the enc of this KMS key is not base64: the file is damaged",
+            )
         })?;
         run(services, async move {
             let (client, endpoint) = client_for(self, services).await?;
@@ -118,7 +125,10 @@ impl KmsKey {
                 .map_err(|e| kms_failure(e, "Decrypt", &endpoint))?;
             // Taken out of the answer, not copied: this is the only copy.
             answer.plaintext.take().map(|blob| Zeroizing::new(blob.into_inner())).ok_or_else(|| {
-                KeyFailure::new(FailureKind::Provider, format!("KMS Decrypt at {endpoint} returned no plaintext"))
+                KeyFailure::new(
+                    FailureKind::Provider,
+                    format!("KMS Decrypt at {endpoint} returned no plaintext"),
+                )
             })
         })
     }
@@ -165,14 +175,19 @@ fn run<T>(
             tokio::runtime::Builder::new_current_thread().enable_all().build().map_err(|e| e.to_string())
         })
         .as_ref()
-        .map_err(|e| KeyFailure::new(FailureKind::Provider, format!("cannot start the AWS SDK's runtime: {e}")))?;
+        .map_err(|e| {
+            KeyFailure::new(FailureKind::Provider, format!("cannot start the AWS SDK's runtime: {e}"))
+        })?;
     runtime.block_on(work)
 }
 
 /// The client for this key's region, profile and role, with credentials
 /// already resolved (and the role already assumed); and the KMS endpoint,
 /// for messages.
-async fn client_for(key: &KmsKey, services: &KeyServices) -> Result<(aws_sdk_kms::Client, String), KeyFailure> {
+async fn client_for(
+    key: &KmsKey,
+    services: &KeyServices,
+) -> Result<(aws_sdk_kms::Client, String), KeyFailure> {
     let region = region_of_arn(&key.arn)?;
     let env = services.env();
     let endpoint = kms_endpoint(env, &region);
@@ -191,12 +206,10 @@ async fn client_for(key: &KmsKey, services: &KeyServices) -> Result<(aws_sdk_kms
     let Some(chain) = config.credentials_provider() else {
         return Err(KeyFailure::new(FailureKind::NoIdentity, "the AWS SDK has no credential chain"));
     };
-    let base = chain.provide_credentials().await.map_err(|e| credentials_failure(&e, env, &key.aws_profile))?;
-    let credentials = if key.role.is_empty() {
-        base
-    } else {
-        assume_role(&config, base, &key.role, env, &region).await?
-    };
+    let base =
+        chain.provide_credentials().await.map_err(|e| credentials_failure(&e, env, &key.aws_profile))?;
+    let credentials =
+        if key.role.is_empty() { base } else { assume_role(&config, base, &key.role, env, &region).await? };
     let kms_config = aws_sdk_kms::config::Builder::from(&config)
         .credentials_provider(SharedCredentialsProvider::new(credentials))
         .build();
@@ -264,12 +277,18 @@ fn sdk_env(env: &Environment) -> aws_types::os_shim_internal::Env {
 fn http_client(env: &Environment) -> aws_sdk_kms::config::SharedHttpClient {
     use aws_smithy_http_client::proxy::ProxyConfig;
     use aws_smithy_http_client::tls::{Provider, rustls_provider::CryptoMode};
-    let proxy_url =
-        ["HTTPS_PROXY", "https_proxy", "ALL_PROXY", "all_proxy"].iter().find_map(|n| env.non_empty(n)).map(str::to_owned);
+    let proxy_url = ["HTTPS_PROXY", "https_proxy", "ALL_PROXY", "all_proxy"]
+        .iter()
+        .find_map(|n| env.non_empty(n))
+        .map(str::to_owned);
     let no_proxy = ["NO_PROXY", "no_proxy"].iter().find_map(|n| env.non_empty(n)).unwrap_or("").to_owned();
     let proxy = proxy_url.and_then(|url| ProxyConfig::https(url).ok()).map(|proxy| {
         // Loopback is never proxied (Go's rule), whatever NO_PROXY says.
-        let rules = if no_proxy.is_empty() { "localhost,127.0.0.1,::1".to_owned() } else { format!("{no_proxy},localhost,127.0.0.1,::1") };
+        let rules = if no_proxy.is_empty() {
+            "localhost,127.0.0.1,::1".to_owned()
+        } else {
+            format!("{no_proxy},localhost,127.0.0.1,::1")
+        };
         proxy.no_proxy(rules)
     });
     aws_smithy_http_client::Builder::new().build_with_connector_fn(move |settings, components| {
@@ -300,7 +319,8 @@ fn credentials_failure(
     profile: &str,
 ) -> KeyFailure {
     use aws_credential_types::provider::error::CredentialsError;
-    let profile = if profile.is_empty() { env.non_empty("AWS_PROFILE").unwrap_or("default") } else { profile };
+    let profile =
+        if profile.is_empty() { env.non_empty("AWS_PROFILE").unwrap_or("default") } else { profile };
     if let CredentialsError::CredentialsNotLoaded(_) = error {
         return KeyFailure::new(
             FailureKind::NoIdentity,
@@ -321,14 +341,20 @@ fn credentials_failure(
 /// What the default chain consulted, as the user would check it.
 fn places_looked(env: &Environment, profile: &str) -> Vec<String> {
     let file = |var: &str, default: &str| -> String {
-        match env.non_empty(var).map(PathBuf::from).or_else(|| env.home_dir().map(|h| h.join(".aws").join(default))) {
+        match env
+            .non_empty(var)
+            .map(PathBuf::from)
+            .or_else(|| env.home_dir().map(|h| h.join(".aws").join(default)))
+        {
             Some(path) if path.is_file() => format!("{} (no usable profile {profile})", path.display()),
             Some(path) => format!("{} (not found)", path.display()),
             None => format!("~/.aws/{default} (no HOME)"),
         }
     };
     let imds = match env.var("AWS_EC2_METADATA_DISABLED") {
-        Some(v) if v.eq_ignore_ascii_case("true") => "EC2 instance metadata (disabled by AWS_EC2_METADATA_DISABLED)".to_owned(),
+        Some(v) if v.eq_ignore_ascii_case("true") => {
+            "EC2 instance metadata (disabled by AWS_EC2_METADATA_DISABLED)".to_owned()
+        }
         _ => "EC2 instance metadata (no answer)".to_owned(),
     };
     vec![
@@ -354,7 +380,9 @@ where
                 FailureKind::Provider,
                 format!("network error: cannot reach AWS KMS at {endpoint}: {}", DisplayErrorContext(&error)),
             )
-            .with_hint("check the network, proxy settings (HTTPS_PROXY) and AWS_ENDPOINT_URL_KMS / AWS_ENDPOINT_URL");
+            .with_hint(
+                "check the network, proxy settings (HTTPS_PROXY) and AWS_ENDPOINT_URL_KMS / AWS_ENDPOINT_URL",
+            );
         }
         _ => {
             return KeyFailure::new(

@@ -84,12 +84,18 @@ impl AzureKvKey {
     pub fn unwrap(&self, services: &KeyServices) -> Result<SecretVec, KeyFailure> {
         let target = Target::new(self, services)?;
         if self.version.is_empty() {
-            return Err(KeyFailure::new(FailureKind::Corrupt, "this Azure Key Vault entry has no key version")
-                .with_hint("sops always records the version; the file's metadata was edited"));
+            return Err(KeyFailure::new(
+                FailureKind::Corrupt,
+                "this Azure Key Vault entry has no key version",
+            )
+            .with_hint("sops always records the version; the file's metadata was edited"));
         }
         check_name("version", &self.version)?;
         let ciphertext = decode_base64url(&self.enc).ok_or_else(|| {
-            KeyFailure::new(FailureKind::Corrupt, "the enc of this Azure Key Vault key is not base64url: the file is damaged")
+            KeyFailure::new(
+                FailureKind::Corrupt,
+                "the enc of this Azure Key Vault key is not base64url: the file is damaged",
+            )
         })?;
         let body = serde_json::json!({ "alg": "RSA-OAEP-256", "value": URL_SAFE_NO_PAD.encode(ciphertext) });
         let path = format!("/keys/{}/{}/decrypt", self.name, self.version);
@@ -141,7 +147,10 @@ impl Target {
             Some(url) => {
                 return Err(KeyFailure::new(
                     FailureKind::InvalidKey,
-                    format!("{ENDPOINT_VAR}={} is refused: it must be https (or http on 127.0.0.1)", http::endpoint_of(url)),
+                    format!(
+                        "{ENDPOINT_VAR}={} is refused: it must be https (or http on 127.0.0.1)",
+                        http::endpoint_of(url)
+                    ),
                 ));
             }
         };
@@ -153,12 +162,15 @@ impl Target {
 /// Vault domain>` with nothing after the host but a `/`.
 pub fn vault_resource(vault_url: &str) -> Result<&'static str, KeyFailure> {
     let refuse = |why: &str| {
-        KeyFailure::new(FailureKind::InvalidKey, format!("the Azure Key Vault URL {vault_url:?} is refused: {why}"))
-            .with_hint("a vault URL looks like https://<vault name>.vault.azure.net")
+        KeyFailure::new(
+            FailureKind::InvalidKey,
+            format!("the Azure Key Vault URL {vault_url:?} is refused: {why}"),
+        )
+        .with_hint("a vault URL looks like https://<vault name>.vault.azure.net")
     };
-    let rest = vault_url
-        .strip_prefix("https://")
-        .ok_or_else(|| refuse("only https vault URLs are used, so that the access token is never sent in clear"))?;
+    let rest = vault_url.strip_prefix("https://").ok_or_else(|| {
+        refuse("only https vault URLs are used, so that the access token is never sent in clear")
+    })?;
     let authority = rest.strip_suffix('/').unwrap_or(rest);
     if authority.contains(['/', '?', '#', '@']) {
         return Err(refuse("it must be the vault's address only, without a path"));
@@ -186,7 +198,8 @@ fn check_name(what: &str, value: &str) -> Result<(), KeyFailure> {
 
 /// The key's current version, from `key.kid` of `GET /keys/{name}`.
 fn current_version(target: &Target, name: &str, services: &KeyServices) -> Result<String, KeyFailure> {
-    let reply = call(target, "GET", &format!("/keys/{name}"), None, "look up the current version of", services)?;
+    let reply =
+        call(target, "GET", &format!("/keys/{name}"), None, "look up the current version of", services)?;
     let json = reply.json();
     if json["attributes"]["enabled"] == serde_json::Value::Bool(false) {
         return Err(KeyFailure::new(FailureKind::Provider, format!("the key {name} is disabled"))

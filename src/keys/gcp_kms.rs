@@ -64,7 +64,10 @@ impl GcpKmsKey {
     /// Decrypt `enc` with this key.
     pub fn unwrap(&self, services: &KeyServices) -> Result<SecretVec, KeyFailure> {
         let ciphertext = STANDARD.decode(self.enc.trim()).map_err(|_| {
-            KeyFailure::new(FailureKind::Corrupt, "the enc of this GCP KMS key is not base64: the file is damaged")
+            KeyFailure::new(
+                FailureKind::Corrupt,
+                "the enc of this GCP KMS key is not base64: the file is damaged",
+            )
         })?;
         let body = serde_json::json!({ "ciphertext": STANDARD.encode(ciphertext) });
         let reply = call(&self.resource_id, "decrypt", &body, services)?;
@@ -110,11 +113,8 @@ pub fn validate_resource_id(resource_id: &str) -> Result<(), KeyFailure> {
     if valid {
         return Ok(());
     }
-    Err(KeyFailure::new(
-        FailureKind::InvalidKey,
-        format!("{resource_id:?} is not a GCP KMS key resource ID"),
-    )
-    .with_hint("the form is projects/<project>/locations/<location>/keyRings/<ring>/cryptoKeys/<key>"))
+    Err(KeyFailure::new(FailureKind::InvalidKey, format!("{resource_id:?} is not a GCP KMS key resource ID"))
+        .with_hint("the form is projects/<project>/locations/<location>/keyRings/<ring>/cryptoKeys/<key>"))
 }
 
 /// The endpoint from the environment, checked: credentials go only to
@@ -125,7 +125,10 @@ fn endpoint(services: &KeyServices) -> Result<String, KeyFailure> {
         Some(url) if http::is_trusted_url(url) => Ok(url.trim_end_matches('/').to_owned()),
         Some(url) => Err(KeyFailure::new(
             FailureKind::InvalidKey,
-            format!("{ENDPOINT_VAR}={} is refused: it must be an https URL (or http on 127.0.0.1)", http::endpoint_of(url)),
+            format!(
+                "{ENDPOINT_VAR}={} is refused: it must be an https URL (or http on 127.0.0.1)",
+                http::endpoint_of(url)
+            ),
         )),
     }
 }
@@ -141,17 +144,17 @@ fn call(
     validate_resource_id(resource_id)?;
     let endpoint = endpoint(services)?;
     let rest = services.rest();
-    let token = rest
-        .tokens
-        .get_or_fetch(TOKEN_SCOPE, || credentials::fetch_token(services.env(), &rest.client))?;
+    let token =
+        rest.tokens.get_or_fetch(TOKEN_SCOPE, || credentials::fetch_token(services.env(), &rest.client))?;
     let url = format!("{endpoint}/v1/{resource_id}:{method}");
     let authorization = Zeroizing::new(format!("Bearer {}", token.expose()));
     let reply = rest
         .client
         .request("POST", &url, &[("Authorization", authorization.as_str())], Body::Json(body), false)
         .map_err(|e| {
-            KeyFailure::new(FailureKind::Provider, format!("Cloud KMS {method} failed: {e}"))
-                .with_hint("check the network connection, proxy settings (HTTPS_PROXY) and SOPS_RS_GCP_KMS_ENDPOINT")
+            KeyFailure::new(FailureKind::Provider, format!("Cloud KMS {method} failed: {e}")).with_hint(
+                "check the network connection, proxy settings (HTTPS_PROXY) and SOPS_RS_GCP_KMS_ENDPOINT",
+            )
         })?;
     if reply.is_success() {
         return Ok(reply);

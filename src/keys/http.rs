@@ -250,12 +250,9 @@ impl HttpClient {
         let status = response.status().as_u16();
         let www_authenticate =
             response.headers().get("www-authenticate").and_then(|v| v.to_str().ok()).map(str::to_owned);
-        let body = response
-            .body_mut()
-            .with_config()
-            .limit(REPLY_LIMIT)
-            .read_to_string()
-            .map_err(|e| failed(format!("the answer could not be read ({})", describe_ureq_error(&e)), false))?;
+        let body = response.body_mut().with_config().limit(REPLY_LIMIT).read_to_string().map_err(|e| {
+            failed(format!("the answer could not be read ({})", describe_ureq_error(&e)), false)
+        })?;
         Ok(Reply { status, body: Zeroizing::new(body), www_authenticate })
     }
 
@@ -268,9 +265,8 @@ impl HttpClient {
             Some(proxy) if !self.bypasses_proxy(&host) => self
                 .proxied
                 .get_or_init(|| {
-                    let proxy = ureq::Proxy::new(proxy).map_err(|_| {
-                        "the proxy URL in HTTPS_PROXY/ALL_PROXY is not valid".to_owned()
-                    })?;
+                    let proxy = ureq::Proxy::new(proxy)
+                        .map_err(|_| "the proxy URL in HTTPS_PROXY/ALL_PROXY is not valid".to_owned())?;
                     Ok(build_agent(Some(proxy), Duration::from_secs(10)))
                 })
                 .as_ref()
@@ -289,7 +285,9 @@ impl HttpClient {
         let host = host.to_ascii_lowercase();
         self.no_proxy.iter().any(|entry| {
             let entry = entry.split(':').next().unwrap_or(entry);
-            entry == "*" || host == entry.trim_start_matches('.') || host.ends_with(&format!(".{}", entry.trim_start_matches('.')))
+            entry == "*"
+                || host == entry.trim_start_matches('.')
+                || host.ends_with(&format!(".{}", entry.trim_start_matches('.')))
         })
     }
 }
@@ -323,7 +321,9 @@ fn build_agent(proxy: Option<ureq::Proxy>, connect: Duration) -> ureq::Agent {
 
 fn describe_ureq_error(error: &ureq::Error) -> String {
     match error {
-        ureq::Error::Io(e) if e.kind() == std::io::ErrorKind::ConnectionRefused => "connection refused".into(),
+        ureq::Error::Io(e) if e.kind() == std::io::ErrorKind::ConnectionRefused => {
+            "connection refused".into()
+        }
         ureq::Error::Io(e) => e.to_string(),
         ureq::Error::HostNotFound => "the host name does not resolve".into(),
         ureq::Error::Timeout(_) => "timed out".into(),
@@ -387,8 +387,7 @@ pub fn host_of(url: &str) -> String {
 }
 
 pub fn is_loopback_host(host: &str) -> bool {
-    host == "localhost"
-        || host.parse::<std::net::IpAddr>().is_ok_and(|ip| ip.is_loopback())
+    host == "localhost" || host.parse::<std::net::IpAddr>().is_ok_and(|ip| ip.is_loopback())
 }
 
 /// Whether `url` may carry credentials: `https`, or plain `http` to a
@@ -422,7 +421,11 @@ pub fn error_summary(reply: &Reply) -> String {
         },
         _ => String::new(),
     };
-    let text = if text.is_empty() { format!("HTTP {}", reply.status) } else { format!("HTTP {}, {text}", reply.status) };
+    let text = if text.is_empty() {
+        format!("HTTP {}", reply.status)
+    } else {
+        format!("HTTP {}, {text}", reply.status)
+    };
     shorten(text.lines().next().unwrap_or(""), 300)
 }
 
@@ -474,7 +477,9 @@ mod tests {
 
     #[test]
     fn no_proxy_rules() {
-        let env = Environment::empty().with("HTTPS_PROXY", "http://proxy:3128").with("NO_PROXY", ".corp, exact.host");
+        let env = Environment::empty()
+            .with("HTTPS_PROXY", "http://proxy:3128")
+            .with("NO_PROXY", ".corp, exact.host");
         let client = HttpClient::new(&env);
         assert!(client.bypasses_proxy("a.corp"));
         assert!(client.bypasses_proxy("exact.host"));

@@ -49,10 +49,10 @@ fn required() -> bool {
 
 /// The endpoint of a fixed-key moto server, or `None` (test skipped).
 pub fn endpoint() -> Option<String> {
-    if let Ok(url) = std::env::var("SOPS_RS_MOTO_ENDPOINT") {
-        if !url.is_empty() {
-            return Some(url);
-        }
+    if let Ok(url) = std::env::var("SOPS_RS_MOTO_ENDPOINT")
+        && !url.is_empty()
+    {
+        return Some(url);
     }
     let started = SERVER.get_or_init(|| match start() {
         Ok(started) => Some(started),
@@ -94,7 +94,10 @@ fn start() -> Result<Started, String> {
     let deadline = Instant::now() + Duration::from_secs(60);
     while Instant::now() < deadline {
         if let Ok(Some(status)) = child.try_wait() {
-            return Err(format!("moto exited at start ({status}); is moto[server] installed for {}?", python.display()));
+            return Err(format!(
+                "moto exited at start ({status}); is moto[server] installed for {}?",
+                python.display()
+            ));
         }
         if ready(port) {
             return Ok(Started { endpoint: format!("http://127.0.0.1:{port}"), _child: Mutex::new(child) });

@@ -67,7 +67,11 @@ fn round_trip_with_context() {
     });
     key.wrap(&SECRET, &services).expect("wrap");
     let MasterKey::Kms(wrapped) = &key else { unreachable!() };
-    assert!(crate::timestamp::Timestamp::parse_rfc3339(&wrapped.created_at).is_some(), "{}", wrapped.created_at);
+    assert!(
+        crate::timestamp::Timestamp::parse_rfc3339(&wrapped.created_at).is_some(),
+        "{}",
+        wrapped.created_at
+    );
     assert!(wrapped.created_at.ends_with('Z'));
     // moto's blob starts with the key id; sops stores it as padded base64.
     let blob = STANDARD.decode(&wrapped.enc).unwrap();
@@ -91,12 +95,14 @@ fn the_vectors_key_entries_open() {
     let home = sandbox();
     let services = KeyServices::new(moto_env(&endpoint, home.path()));
     let case = |name: &str| {
-        let path = std::path::PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("fixtures/sops-3.11/cases").join(name).join("enc.yaml");
+        let path = std::path::PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+            .join("fixtures/sops-3.11/cases")
+            .join(name)
+            .join("enc.yaml");
         std::fs::read_to_string(path).unwrap()
     };
-    let enc_of = |text: &str| {
-        text.lines().find_map(|l| l.trim().strip_prefix("enc: ")).unwrap().trim().to_owned()
-    };
+    let enc_of =
+        |text: &str| text.lines().find_map(|l| l.trim().strip_prefix("enc: ")).unwrap().trim().to_owned();
     let key = KmsKey { enc: enc_of(&case("kms_only")), ..kms(KEY_1) };
     assert_eq!(key.unwrap(&services).unwrap().len(), 32);
     let key = KmsKey {
@@ -118,7 +124,10 @@ fn a_ciphertext_of_another_key_is_refused() {
     let failure = other.unwrap(&services).unwrap_err();
     // Real KMS answers IncorrectKeyException (WrongKey); moto answers
     // AccessDeniedException for a KeyId that does not match the blob.
-    assert!(matches!(failure.kind, FailureKind::WrongKey | FailureKind::Corrupt | FailureKind::Provider), "{failure:?}");
+    assert!(
+        matches!(failure.kind, FailureKind::WrongKey | FailureKind::Corrupt | FailureKind::Provider),
+        "{failure:?}"
+    );
     assert!(failure.message.contains("KMS Decrypt at"), "{}", failure.message);
 }
 
@@ -129,7 +138,11 @@ fn a_missing_key_is_named() {
     let services = KeyServices::new(moto_env(&endpoint, home.path()));
     let failure = kms(MISSING_KEY).wrap(&SECRET, &services).unwrap_err();
     assert_eq!(failure.kind, FailureKind::InvalidKey, "{failure:?}");
-    assert!(failure.message.contains("key not found") && failure.message.contains("NotFoundException"), "{}", failure.message);
+    assert!(
+        failure.message.contains("key not found") && failure.message.contains("NotFoundException"),
+        "{}",
+        failure.message
+    );
 }
 
 #[test]
@@ -174,7 +187,11 @@ fn a_role_is_assumed_through_sts() {
     let services = KeyServices::new(env.with("AWS_ENDPOINT_URL_STS", &closed));
     let failure = key.unwrap(&services).unwrap_err();
     assert_eq!(failure.kind, FailureKind::IdentitySource, "{failure:?}");
-    assert!(failure.message.contains("cannot assume role arn:aws:iam::123456789012:role/sops-test"), "{}", failure.message);
+    assert!(
+        failure.message.contains("cannot assume role arn:aws:iam::123456789012:role/sops-test"),
+        "{}",
+        failure.message
+    );
     assert!(failure.message.contains(&closed), "{}", failure.message);
 }
 
@@ -192,7 +209,12 @@ fn no_credentials_fails_fast_and_says_where_it_looked() {
     let failure = MasterKey::Kms(kms(KEY_1)).unwrap(&services).unwrap_err();
     assert!(started.elapsed() < Duration::from_secs(10), "took {:?}", started.elapsed());
     assert_eq!(failure.kind, FailureKind::NoIdentity, "{failure:?}");
-    for place in ["AWS_ACCESS_KEY_ID", ".aws/config (not found)", ".aws/credentials (not found)", "AWS_EC2_METADATA_DISABLED"] {
+    for place in [
+        "AWS_ACCESS_KEY_ID",
+        ".aws/config (not found)",
+        ".aws/credentials (not found)",
+        "AWS_EC2_METADATA_DISABLED",
+    ] {
         assert!(failure.message.contains(place), "{place}: {}", failure.message);
     }
     assert!(failure.hint.is_some());
@@ -206,7 +228,11 @@ fn an_unreachable_endpoint_is_named() {
     let mut key = kms(KEY_1);
     let failure = key.wrap(&SECRET, &services).unwrap_err();
     assert_eq!(failure.kind, FailureKind::Provider, "{failure:?}");
-    assert!(failure.message.contains("network error") && failure.message.contains(&closed), "{}", failure.message);
+    assert!(
+        failure.message.contains("network error") && failure.message.contains(&closed),
+        "{}",
+        failure.message
+    );
 }
 
 #[test]

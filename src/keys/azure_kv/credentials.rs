@@ -32,7 +32,11 @@ pub const IMDS_VAR: &str = "SOPS_RS_AZURE_IMDS_ENDPOINT";
 const DEFAULT_IMDS: &str = "http://169.254.169.254/metadata/identity/oauth2/token";
 
 /// A token for `resource` (e.g. `https://vault.azure.net`).
-pub fn fetch_token(env: &Environment, client: &HttpClient, resource: &str) -> Result<BearerToken, KeyFailure> {
+pub fn fetch_token(
+    env: &Environment,
+    client: &HttpClient,
+    resource: &str,
+) -> Result<BearerToken, KeyFailure> {
     let mut looked: Vec<String> = Vec::new();
     let scope = format!("{resource}/.default");
     let tenant = env.non_empty("AZURE_TENANT_ID");
@@ -41,10 +45,23 @@ pub fn fetch_token(env: &Environment, client: &HttpClient, resource: &str) -> Re
     // 1. Client secret.
     match (tenant, client_id, env.non_empty("AZURE_CLIENT_SECRET")) {
         (Some(tenant), Some(id), Some(secret)) => {
-            let form = [("grant_type", "client_credentials"), ("client_id", id), ("client_secret", secret), ("scope", &scope)];
-            return token_endpoint(env, client, tenant, &form, &format!("the client secret of {id} (AZURE_CLIENT_SECRET)"));
+            let form = [
+                ("grant_type", "client_credentials"),
+                ("client_id", id),
+                ("client_secret", secret),
+                ("scope", &scope),
+            ];
+            return token_endpoint(
+                env,
+                client,
+                tenant,
+                &form,
+                &format!("the client secret of {id} (AZURE_CLIENT_SECRET)"),
+            );
         }
-        (_, _, Some(_)) => looked.push("AZURE_CLIENT_SECRET is set, but AZURE_TENANT_ID or AZURE_CLIENT_ID is not".into()),
+        (_, _, Some(_)) => {
+            looked.push("AZURE_CLIENT_SECRET is set, but AZURE_TENANT_ID or AZURE_CLIENT_ID is not".into())
+        }
         _ if env.non_empty("AZURE_CLIENT_CERTIFICATE_PATH").is_some() => {
             return Err(KeyFailure::new(
                 FailureKind::Unsupported,
@@ -52,14 +69,19 @@ pub fn fetch_token(env: &Environment, client: &HttpClient, resource: &str) -> Re
             )
             .with_hint("use a client secret (AZURE_CLIENT_SECRET), workload identity, or `az login`"));
         }
-        _ => looked.push("environment: AZURE_TENANT_ID, AZURE_CLIENT_ID and AZURE_CLIENT_SECRET are not all set".into()),
+        _ => looked.push(
+            "environment: AZURE_TENANT_ID, AZURE_CLIENT_ID and AZURE_CLIENT_SECRET are not all set".into(),
+        ),
     }
 
     // 2. Workload identity.
     match (env.non_empty("AZURE_FEDERATED_TOKEN_FILE"), tenant, client_id) {
         (Some(file), Some(tenant), Some(id)) => {
             let assertion = std::fs::read_to_string(file).map(Zeroizing::new).map_err(|e| {
-                KeyFailure::new(FailureKind::IdentitySource, format!("cannot read AZURE_FEDERATED_TOKEN_FILE {file}: {e}"))
+                KeyFailure::new(
+                    FailureKind::IdentitySource,
+                    format!("cannot read AZURE_FEDERATED_TOKEN_FILE {file}: {e}"),
+                )
             })?;
             let form = [
                 ("grant_type", "client_credentials"),
@@ -68,9 +90,16 @@ pub fn fetch_token(env: &Environment, client: &HttpClient, resource: &str) -> Re
                 ("client_assertion", assertion.trim()),
                 ("scope", &scope),
             ];
-            return token_endpoint(env, client, tenant, &form, &format!("workload identity {id} (AZURE_FEDERATED_TOKEN_FILE)"));
+            return token_endpoint(
+                env,
+                client,
+                tenant,
+                &form,
+                &format!("workload identity {id} (AZURE_FEDERATED_TOKEN_FILE)"),
+            );
         }
-        (Some(_), _, _) => looked.push("AZURE_FEDERATED_TOKEN_FILE is set, but AZURE_TENANT_ID or AZURE_CLIENT_ID is not".into()),
+        (Some(_), _, _) => looked
+            .push("AZURE_FEDERATED_TOKEN_FILE is set, but AZURE_TENANT_ID or AZURE_CLIENT_ID is not".into()),
         _ => looked.push("workload identity: AZURE_FEDERATED_TOKEN_FILE is not set".into()),
     }
 
@@ -109,7 +138,10 @@ fn token_endpoint(
         ));
     }
     if tenant.is_empty() || !tenant.chars().all(|c| c.is_ascii_alphanumeric() || "-.".contains(c)) {
-        return Err(KeyFailure::new(FailureKind::IdentitySource, format!("AZURE_TENANT_ID {tenant:?} is not a tenant ID or domain")));
+        return Err(KeyFailure::new(
+            FailureKind::IdentitySource,
+            format!("AZURE_TENANT_ID {tenant:?} is not a tenant ID or domain"),
+        ));
     }
     let url = format!("{authority}/{tenant}/oauth2/v2.0/token");
     let reply = client.request("POST", &url, &[], Body::Form(form), false).map_err(|e| {
@@ -123,7 +155,10 @@ fn token_endpoint(
         .with_hint("check the tenant ID, client ID and secret; secrets expire and can be renewed in the app registration"));
     }
     token_from_reply(&reply.json(), what).ok_or_else(|| {
-        KeyFailure::new(FailureKind::IdentitySource, format!("Azure AD answered without an access_token for {what}"))
+        KeyFailure::new(
+            FailureKind::IdentitySource,
+            format!("Azure AD answered without an access_token for {what}"),
+        )
     })
 }
 
@@ -145,12 +180,18 @@ fn managed_identity(env: &Environment, client: &HttpClient, resource: &str) -> R
         url.push_str(&format!("&client_id={}", http::percent_encode(id)));
     }
     let shown = http::endpoint_of(&base);
-    let reply = client
-        .request("GET", &url, &[("Metadata", "true")], Body::None, probe)
-        .map_err(|e| Absent(format!("managed identity: the metadata service at {shown} did not answer ({})", tail(&e.message))))?;
+    let reply = client.request("GET", &url, &[("Metadata", "true")], Body::None, probe).map_err(|e| {
+        Absent(format!(
+            "managed identity: the metadata service at {shown} did not answer ({})",
+            tail(&e.message)
+        ))
+    })?;
     if !reply.is_success() {
         // 400 "Identity not found" is how IMDS says the machine has none.
-        return Err(Absent(format!("managed identity: {shown} gave no token ({})", http::error_summary(&reply))));
+        return Err(Absent(format!(
+            "managed identity: {shown} gave no token ({})",
+            http::error_summary(&reply)
+        )));
     }
     token_from_reply(&reply.json(), &format!("the managed identity ({shown})"))
         .ok_or_else(|| Absent(format!("managed identity: {shown} answered without an access_token")))
@@ -162,7 +203,11 @@ fn tail(message: &str) -> &str {
 
 /// `az account get-access-token`, run with our environment only. `None`
 /// when `az` is not installed; a failure when it is but gives no token.
-fn azure_cli(env: &Environment, resource: &str, tenant: Option<&str>) -> Result<Option<BearerToken>, KeyFailure> {
+fn azure_cli(
+    env: &Environment,
+    resource: &str,
+    tenant: Option<&str>,
+) -> Result<Option<BearerToken>, KeyFailure> {
     let Some(az) = find_in_path(env, "az") else { return Ok(None) };
     let mut command = Command::new(&az);
     command.args(["account", "get-access-token", "--output", "json", "--resource", resource]);
@@ -171,7 +216,10 @@ fn azure_cli(env: &Environment, resource: &str, tenant: Option<&str>) -> Result<
     }
     command.env_clear().envs(env.vars()).stdin(std::process::Stdio::null());
     let output = command.output().map_err(|e| {
-        KeyFailure::new(FailureKind::IdentitySource, format!("cannot run the Azure CLI ({}): {e}", az.display()))
+        KeyFailure::new(
+            FailureKind::IdentitySource,
+            format!("cannot run the Azure CLI ({}): {e}", az.display()),
+        )
     })?;
     let stdout = Zeroizing::new(output.stdout);
     if !output.status.success() {
@@ -184,7 +232,12 @@ fn azure_cli(env: &Environment, resource: &str, tenant: Option<&str>) -> Result<
         };
         return Err(KeyFailure::new(
             FailureKind::IdentitySource,
-            format!("the Azure CLI gave no token ({} exited with {}): {}", az.display(), output.status, http::shorten(first, 300)),
+            format!(
+                "the Azure CLI gave no token ({} exited with {}): {}",
+                az.display(),
+                output.status,
+                http::shorten(first, 300)
+            ),
         )
         .with_hint(hint));
     }

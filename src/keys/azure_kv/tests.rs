@@ -39,9 +39,15 @@ fn fake_azure(mode: Mode) -> TestServer {
                 && request.query("api-version").as_deref() == Some("2018-02-01");
             return if ok {
                 // IMDS sends expires_in as a string.
-                Response::json(200, serde_json::json!({"access_token": TOKEN, "expires_in": "3599", "resource": "https://vault.azure.net", "token_type": "Bearer"}))
+                Response::json(
+                    200,
+                    serde_json::json!({"access_token": TOKEN, "expires_in": "3599", "resource": "https://vault.azure.net", "token_type": "Bearer"}),
+                )
             } else {
-                Response::json(400, serde_json::json!({"error": "invalid_request", "error_description": "bad IMDS request"}))
+                Response::json(
+                    400,
+                    serde_json::json!({"error": "invalid_request", "error_description": "bad IMDS request"}),
+                )
             };
         }
         if request.query("api-version").as_deref() != Some("7.4") {
@@ -63,7 +69,9 @@ fn fake_azure(mode: Mode) -> TestServer {
                     "attributes": {"enabled": mode != Mode::DisabledKey},
                 }),
             ),
-            ("POST", ["keys", name, version, op]) if (*name == NAME || *name == "other-key") && *version == VERSION => {
+            ("POST", ["keys", name, version, op])
+                if (*name == NAME || *name == "other-key") && *version == VERSION =>
+            {
                 let body = request.json();
                 if body["alg"] != "RSA-OAEP-256" {
                     return vault_error(400, "BadParameter", "unsupported algorithm");
@@ -73,15 +81,25 @@ fn fake_azure(mode: Mode) -> TestServer {
                 };
                 let kid = format!("{VAULT}/keys/{name}/{version}");
                 match *op {
-                    "encrypt" => Response::json(200, serde_json::json!({"kid": kid, "value": URL_SAFE_NO_PAD.encode(fake_seal(name, &value))})),
+                    "encrypt" => Response::json(
+                        200,
+                        serde_json::json!({"kid": kid, "value": URL_SAFE_NO_PAD.encode(fake_seal(name, &value))}),
+                    ),
                     "decrypt" => match fake_open(name, &value) {
-                        Some(plain) => Response::json(200, serde_json::json!({"kid": kid, "value": URL_SAFE_NO_PAD.encode(plain)})),
+                        Some(plain) => Response::json(
+                            200,
+                            serde_json::json!({"kid": kid, "value": URL_SAFE_NO_PAD.encode(plain)}),
+                        ),
                         None => vault_error(400, "BadParameter", "The parameter is incorrect."),
                     },
                     _ => vault_error(404, "NotFound", "no such operation"),
                 }
             }
-            _ => vault_error(404, "KeyNotFound", &format!("A key with (name/id) {path} was not found in this key vault.")),
+            _ => vault_error(
+                404,
+                "KeyNotFound",
+                &format!("A key with (name/id) {path} was not found in this key vault."),
+            ),
         }
     })
 }
@@ -96,10 +114,14 @@ fn aad(request: &Request) -> Response {
     let scope_ok = form("scope") == "https://vault.azure.net/.default";
     let app_ok = form("client_id") == "sops-client" && form("grant_type") == "client_credentials";
     let secret_ok = form("client_secret") == "sops-secret";
-    let assertion_ok = form("client_assertion_type") == "urn:ietf:params:oauth:client-assertion-type:jwt-bearer"
+    let assertion_ok = form("client_assertion_type")
+        == "urn:ietf:params:oauth:client-assertion-type:jwt-bearer"
         && form("client_assertion") == "federated-jwt";
     if scope_ok && app_ok && (secret_ok || assertion_ok) {
-        return Response::json(200, serde_json::json!({"token_type": "Bearer", "expires_in": 3599, "access_token": TOKEN}));
+        return Response::json(
+            200,
+            serde_json::json!({"token_type": "Bearer", "expires_in": 3599, "access_token": TOKEN}),
+        );
     }
     Response::json(
         401,
@@ -119,11 +141,18 @@ fn env_for(server: &TestServer, home: &std::path::Path) -> Environment {
 }
 
 fn with_secret(env: Environment) -> Environment {
-    env.with("AZURE_TENANT_ID", TENANT).with("AZURE_CLIENT_ID", "sops-client").with("AZURE_CLIENT_SECRET", "sops-secret")
+    env.with("AZURE_TENANT_ID", TENANT)
+        .with("AZURE_CLIENT_ID", "sops-client")
+        .with("AZURE_CLIENT_SECRET", "sops-secret")
 }
 
 fn azure(name: &str, version: &str) -> AzureKvKey {
-    AzureKvKey { vault_url: VAULT.into(), name: name.into(), version: version.into(), ..AzureKvKey::default() }
+    AzureKvKey {
+        vault_url: VAULT.into(),
+        name: name.into(),
+        version: version.into(),
+        ..AzureKvKey::default()
+    }
 }
 
 fn round_trip(env: Environment) -> Result<AzureKvKey, crate::keys::KeyFailure> {
@@ -139,7 +168,10 @@ fn round_trip(env: Environment) -> Result<AzureKvKey, crate::keys::KeyFailure> {
 fn vault_urls_must_be_https_key_vault_hosts() {
     assert_eq!(super::vault_resource(VAULT).unwrap(), "https://vault.azure.net");
     assert_eq!(super::vault_resource("https://v.vault.azure.cn/").unwrap(), "https://vault.azure.cn");
-    assert_eq!(super::vault_resource("https://h.managedhsm.azure.net").unwrap(), "https://managedhsm.azure.net");
+    assert_eq!(
+        super::vault_resource("https://h.managedhsm.azure.net").unwrap(),
+        "https://managedhsm.azure.net"
+    );
     for bad in [
         "http://sops-test.vault.azure.net",
         "https://vault.azure.net",
@@ -165,7 +197,8 @@ fn client_secret_round_trip_resolves_and_records_the_version() {
     assert!(crate::timestamp::Timestamp::parse_rfc3339(&key.created_at).is_some());
 
     let requests = server.requests();
-    let summary: Vec<(String, String)> = requests.iter().map(|r| (r.method.clone(), r.path().to_owned())).collect();
+    let summary: Vec<(String, String)> =
+        requests.iter().map(|r| (r.method.clone(), r.path().to_owned())).collect();
     assert_eq!(
         summary,
         [
@@ -256,7 +289,9 @@ fn no_credentials_says_where_it_looked() {
     let home = tempfile::tempdir().unwrap();
     let failure = round_trip(env_for(&server, home.path())).unwrap_err();
     assert_eq!(failure.kind, FailureKind::NoIdentity, "{failure:?}");
-    for place in ["AZURE_CLIENT_SECRET", "AZURE_FEDERATED_TOKEN_FILE", "managed identity", "az) is not in PATH"] {
+    for place in
+        ["AZURE_CLIENT_SECRET", "AZURE_FEDERATED_TOKEN_FILE", "managed identity", "az) is not in PATH"]
+    {
         assert!(failure.message.contains(place), "{place}: {}", failure.message);
     }
     assert!(server.requests().is_empty());
@@ -320,7 +355,11 @@ fn a_refused_token_is_named_and_dropped() {
         .with("SOPS_RS_AZURE_IMDS_ENDPOINT", format!("{}/metadata/identity/oauth2/token", imds.url));
     let failure = round_trip(env).unwrap_err();
     assert_eq!(failure.kind, FailureKind::IdentitySource, "{failure:?}");
-    assert!(failure.message.contains("managed identity") && failure.message.contains("401"), "{}", failure.message);
+    assert!(
+        failure.message.contains("managed identity") && failure.message.contains("401"),
+        "{}",
+        failure.message
+    );
     assert!(!failure.message.contains("stale-token"));
 }
 
@@ -333,6 +372,7 @@ fn unreachable_vault_and_refused_override() {
     let failure = round_trip(env.clone()).unwrap_err();
     assert_eq!(failure.kind, FailureKind::Provider);
     assert!(failure.message.contains(&format!("cannot reach {closed}")), "{}", failure.message);
-    let failure = round_trip(env.with("SOPS_RS_AZURE_KEYVAULT_ENDPOINT", "http://vault.example.com")).unwrap_err();
+    let failure =
+        round_trip(env.with("SOPS_RS_AZURE_KEYVAULT_ENDPOINT", "http://vault.example.com")).unwrap_err();
     assert!(failure.message.contains("is refused"), "{}", failure.message);
 }

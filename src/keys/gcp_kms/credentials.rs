@@ -52,17 +52,26 @@ pub fn fetch_token(env: &Environment, client: &HttpClient) -> Result<BearerToken
     if let Some(value) = env.non_empty("GOOGLE_APPLICATION_CREDENTIALS") {
         let path = PathBuf::from(value);
         let text = read_secret_file(&path, "GOOGLE_APPLICATION_CREDENTIALS")?;
-        return token_from_json(&text, &format!("GOOGLE_APPLICATION_CREDENTIALS ({})", path.display()), client);
+        return token_from_json(
+            &text,
+            &format!("GOOGLE_APPLICATION_CREDENTIALS ({})", path.display()),
+            client,
+        );
     }
     looked.push("GOOGLE_APPLICATION_CREDENTIALS is not set".to_owned());
 
     match well_known_file(env) {
         Some(path) if path.is_file() => {
             let text = read_secret_file(&path, "gcloud's application default credentials")?;
-            return token_from_json(&text, &format!("gcloud application default credentials ({})", path.display()), client);
+            return token_from_json(
+                &text,
+                &format!("gcloud application default credentials ({})", path.display()),
+                client,
+            );
         }
         Some(path) => looked.push(format!("{} does not exist", path.display())),
-        None => looked.push("gcloud's application_default_credentials.json: no HOME or CLOUDSDK_CONFIG".to_owned()),
+        None => looked
+            .push("gcloud's application_default_credentials.json: no HOME or CLOUDSDK_CONFIG".to_owned()),
     }
 
     match metadata_token(env, client) {
@@ -96,28 +105,38 @@ fn well_known_file(env: &Environment) -> Option<PathBuf> {
 
 fn read_secret_file(path: &std::path::Path, what: &str) -> Result<Zeroizing<String>, KeyFailure> {
     std::fs::read_to_string(path).map(Zeroizing::new).map_err(|e| {
-        KeyFailure::new(FailureKind::IdentitySource, format!("cannot read {what} file {}: {e}", path.display()))
+        KeyFailure::new(
+            FailureKind::IdentitySource,
+            format!("cannot read {what} file {}: {e}", path.display()),
+        )
     })
 }
 
 fn source_failure(origin: &str, why: impl std::fmt::Display) -> KeyFailure {
-    KeyFailure::new(FailureKind::IdentitySource, format!("the Google credentials in {origin} cannot be used: {why}"))
+    KeyFailure::new(
+        FailureKind::IdentitySource,
+        format!("the Google credentials in {origin} cannot be used: {why}"),
+    )
 }
 
 /// A token from a credential JSON document (service account or gcloud
 /// user credentials).
 fn token_from_json(text: &str, origin: &str, client: &HttpClient) -> Result<BearerToken, KeyFailure> {
-    let json: serde_json::Value =
-        serde_json::from_str(text).map_err(|_| source_failure(origin, "it is not a readable file or JSON"))?;
+    let json: serde_json::Value = serde_json::from_str(text)
+        .map_err(|_| source_failure(origin, "it is not a readable file or JSON"))?;
     let json = SecretJson(json);
     let field = |name: &str| json.0[name].as_str().filter(|v| !v.is_empty());
     let token_uri = field("token_uri").unwrap_or(DEFAULT_TOKEN_URI).to_owned();
     if !http::is_trusted_url(&token_uri) {
-        return Err(source_failure(origin, format!("its token_uri {} is not https", http::endpoint_of(&token_uri))));
+        return Err(source_failure(
+            origin,
+            format!("its token_uri {} is not https", http::endpoint_of(&token_uri)),
+        ));
     }
     match field("type") {
         Some("service_account") => {
-            let email = field("client_email").ok_or_else(|| source_failure(origin, "client_email is missing"))?;
+            let email =
+                field("client_email").ok_or_else(|| source_failure(origin, "client_email is missing"))?;
             let pem = field("private_key").ok_or_else(|| source_failure(origin, "private_key is missing"))?;
             let assertion = signed_jwt(email, field("private_key_id"), pem, &token_uri)
                 .map_err(|why| source_failure(origin, why))?;
@@ -130,7 +149,8 @@ fn token_from_json(text: &str, origin: &str, client: &HttpClient) -> Result<Bear
             )
         }
         Some("authorized_user") => {
-            let need = |name: &str| field(name).ok_or_else(|| source_failure(origin, format!("{name} is missing")));
+            let need =
+                |name: &str| field(name).ok_or_else(|| source_failure(origin, format!("{name} is missing")));
             let (id, secret, refresh) = (need("client_id")?, need("client_secret")?, need("refresh_token")?);
             let what = format!("user credentials from {origin}");
             exchange(
@@ -147,7 +167,9 @@ fn token_from_json(text: &str, origin: &str, client: &HttpClient) -> Result<Bear
         }
         Some(other) => Err(KeyFailure::new(
             FailureKind::Unsupported,
-            format!("the Google credentials in {origin} are of type {other:?}, which sops-rs does not support"),
+            format!(
+                "the Google credentials in {origin} are of type {other:?}, which sops-rs does not support"
+            ),
         )
         .with_hint(
             "use a service account key or `gcloud auth application-default login`, or set \
@@ -190,8 +212,11 @@ fn signed_jwt(email: &str, key_id: Option<&str>, pem: &str, audience: &str) -> R
         "iat": now,
         "exp": now + 3600,
     });
-    let signing_input =
-        format!("{}.{}", URL_SAFE_NO_PAD.encode(header.to_string()), URL_SAFE_NO_PAD.encode(claims.to_string()));
+    let signing_input = format!(
+        "{}.{}",
+        URL_SAFE_NO_PAD.encode(header.to_string()),
+        URL_SAFE_NO_PAD.encode(claims.to_string())
+    );
     let digest = sha2::Sha256::digest(signing_input.as_bytes());
     // Blinded signing (a random factor per signature) against timing attacks.
     let signature = key
@@ -201,7 +226,12 @@ fn signed_jwt(email: &str, key_id: Option<&str>, pem: &str, audience: &str) -> R
 }
 
 /// POST a grant to a token endpoint and read `access_token`/`expires_in`.
-fn exchange(client: &HttpClient, token_uri: &str, form: &[(&str, &str)], what: &str) -> Result<BearerToken, KeyFailure> {
+fn exchange(
+    client: &HttpClient,
+    token_uri: &str,
+    form: &[(&str, &str)],
+    what: &str,
+) -> Result<BearerToken, KeyFailure> {
     let endpoint = http::endpoint_of(token_uri);
     let reply = client.request("POST", token_uri, &[], Body::Form(form), false).map_err(|e| {
         KeyFailure::new(FailureKind::IdentitySource, format!("cannot get an access token for {what}: {e}"))
@@ -213,8 +243,12 @@ fn exchange(client: &HttpClient, token_uri: &str, form: &[(&str, &str)], what: &
         )
         .with_hint("the key may have been deleted or the refresh token revoked; create new credentials"));
     }
-    token_from_reply(&reply.json(), what)
-        .ok_or_else(|| KeyFailure::new(FailureKind::IdentitySource, format!("the token endpoint {endpoint} answered without an access_token for {what}")))
+    token_from_reply(&reply.json(), what).ok_or_else(|| {
+        KeyFailure::new(
+            FailureKind::IdentitySource,
+            format!("the token endpoint {endpoint} answered without an access_token for {what}"),
+        )
+    })
 }
 
 fn token_from_reply(json: &serde_json::Value, source: &str) -> Option<BearerToken> {
@@ -260,7 +294,10 @@ fn metadata_token(env: &Environment, client: &HttpClient) -> Result<BearerToken,
         ));
     }
     token_from_reply(&reply.json(), &source).ok_or_else(|| {
-        MetadataError::Failed(KeyFailure::new(FailureKind::IdentitySource, format!("{source} answered without an access_token")))
+        MetadataError::Failed(KeyFailure::new(
+            FailureKind::IdentitySource,
+            format!("{source} answered without an access_token"),
+        ))
     })
 }
 

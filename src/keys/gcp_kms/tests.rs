@@ -43,7 +43,10 @@ fn fake_google(mode: Mode) -> TestServer {
             if request.header("metadata-flavor") != Some("Google") {
                 return Response::text(403, "missing Metadata-Flavor");
             }
-            return Response::json(200, serde_json::json!({"access_token": TOKEN, "expires_in": 3599, "token_type": "Bearer"}));
+            return Response::json(
+                200,
+                serde_json::json!({"access_token": TOKEN, "expires_in": 3599, "token_type": "Bearer"}),
+            );
         }
         if request.bearer() != Some(TOKEN) {
             return google_error(401, "UNAUTHENTICATED", "Request had invalid authentication credentials.");
@@ -60,16 +63,23 @@ fn fake_google(mode: Mode) -> TestServer {
         match method {
             "encrypt" => {
                 let plaintext = STANDARD.decode(body["plaintext"].as_str().unwrap_or("!")).unwrap();
-                Response::json(200, serde_json::json!({
-                    "name": format!("{resource}/cryptoKeyVersions/1"),
-                    "ciphertext": STANDARD.encode(fake_seal(resource, &plaintext)),
-                }))
+                Response::json(
+                    200,
+                    serde_json::json!({
+                        "name": format!("{resource}/cryptoKeyVersions/1"),
+                        "ciphertext": STANDARD.encode(fake_seal(resource, &plaintext)),
+                    }),
+                )
             }
             "decrypt" => {
                 let ciphertext = STANDARD.decode(body["ciphertext"].as_str().unwrap_or("!")).unwrap();
                 match fake_open(resource, &ciphertext) {
-                    Some(plaintext) => Response::json(200, serde_json::json!({"plaintext": STANDARD.encode(plaintext)})),
-                    None => google_error(400, "INVALID_ARGUMENT", "Decryption failed: the ciphertext is invalid."),
+                    Some(plaintext) => {
+                        Response::json(200, serde_json::json!({"plaintext": STANDARD.encode(plaintext)}))
+                    }
+                    None => {
+                        google_error(400, "INVALID_ARGUMENT", "Decryption failed: the ciphertext is invalid.")
+                    }
                 }
             }
             _ => Response::text(404, "no such method"),
@@ -90,7 +100,10 @@ fn token_endpoint(request: &Request) -> Response {
             let assertion = request.form("assertion").unwrap_or_default();
             match check_jwt(&assertion) {
                 Ok(()) => Response::json(200, granted),
-                Err(why) => Response::json(400, serde_json::json!({"error": "invalid_grant", "error_description": why})),
+                Err(why) => Response::json(
+                    400,
+                    serde_json::json!({"error": "invalid_grant", "error_description": why}),
+                ),
             }
         }
         Some("refresh_token") => {
@@ -100,7 +113,10 @@ fn token_endpoint(request: &Request) -> Response {
             if ok {
                 Response::json(200, granted)
             } else {
-                Response::json(400, serde_json::json!({"error": "invalid_grant", "error_description": "Bad Request"}))
+                Response::json(
+                    400,
+                    serde_json::json!({"error": "invalid_grant", "error_description": "Bad Request"}),
+                )
             }
         }
         _ => Response::json(400, serde_json::json!({"error": "unsupported_grant_type"})),
@@ -247,7 +263,8 @@ fn gcloud_user_credentials_in_the_well_known_file() {
 fn the_metadata_server_is_the_last_source() {
     let server = fake_google(Mode::Normal);
     let home = tempfile::tempdir().unwrap();
-    let env = env_for(&server, home.path()).with("GCE_METADATA_HOST", server.url.trim_start_matches("http://"));
+    let env =
+        env_for(&server, home.path()).with("GCE_METADATA_HOST", server.url.trim_start_matches("http://"));
     round_trip(env).unwrap();
     assert!(server.requests().iter().any(|r| r.path().starts_with("/computeMetadata/")));
 }
@@ -276,13 +293,16 @@ fn broken_credentials_are_reported_not_skipped() {
     let server = fake_google(Mode::Normal);
     let home = tempfile::tempdir().unwrap();
     // Not JSON, and not a file either.
-    let failure = round_trip(env_for(&server, home.path()).with("GOOGLE_CREDENTIALS", "{not json")).unwrap_err();
+    let failure =
+        round_trip(env_for(&server, home.path()).with("GOOGLE_CREDENTIALS", "{not json")).unwrap_err();
     assert_eq!(failure.kind, FailureKind::IdentitySource);
     assert!(failure.message.contains("GOOGLE_CREDENTIALS (inline JSON)"), "{}", failure.message);
     assert!(!failure.message.contains("{not json"));
     // A missing ADC file.
-    let failure = round_trip(env_for(&server, home.path()).with("GOOGLE_APPLICATION_CREDENTIALS", "/nonexistent/sa.json"))
-        .unwrap_err();
+    let failure = round_trip(
+        env_for(&server, home.path()).with("GOOGLE_APPLICATION_CREDENTIALS", "/nonexistent/sa.json"),
+    )
+    .unwrap_err();
     assert_eq!(failure.kind, FailureKind::IdentitySource);
     assert!(failure.message.contains("/nonexistent/sa.json"));
     // A revoked user credential: the token endpoint's reason is shown.
@@ -290,10 +310,15 @@ fn broken_credentials_are_reported_not_skipped() {
         "type": "authorized_user", "client_id": "user-client", "client_secret": "user-secret",
         "refresh_token": "revoked", "token_uri": format!("{}/token", server.url),
     });
-    let failure = round_trip(env_for(&server, home.path()).with("GOOGLE_CREDENTIALS", json.to_string())).unwrap_err();
+    let failure =
+        round_trip(env_for(&server, home.path()).with("GOOGLE_CREDENTIALS", json.to_string())).unwrap_err();
     assert_eq!(failure.kind, FailureKind::IdentitySource);
     assert!(failure.message.contains("invalid_grant"), "{}", failure.message);
-    assert!(!failure.message.contains("user-secret") && !failure.message.contains("revoked"), "{}", failure.message);
+    assert!(
+        !failure.message.contains("user-secret") && !failure.message.contains("revoked"),
+        "{}",
+        failure.message
+    );
     // A token URI that is not https is refused before anything is sent.
     let json = service_account_json("http://oauth2.example.com/token");
     let failure = round_trip(env_for(&server, home.path()).with("GOOGLE_CREDENTIALS", json)).unwrap_err();
@@ -315,7 +340,8 @@ fn service_failures_are_told_apart() {
     ];
     for (mode, kind, words) in cases {
         let server = fake_google(mode);
-        let failure = round_trip(env_for(&server, home.path()).with("GOOGLE_OAUTH_ACCESS_TOKEN", TOKEN)).unwrap_err();
+        let failure =
+            round_trip(env_for(&server, home.path()).with("GOOGLE_OAUTH_ACCESS_TOKEN", TOKEN)).unwrap_err();
         assert_eq!(failure.kind, kind, "{failure:?}");
         assert!(failure.message.contains(words), "{words}: {}", failure.message);
         assert!(failure.message.contains(&server.url), "{}", failure.message);
@@ -326,13 +352,21 @@ fn service_failures_are_told_apart() {
     let env = env_for(&server, home.path()).with("GOOGLE_OAUTH_ACCESS_TOKEN", "ya29.expired");
     let failure = round_trip(env).unwrap_err();
     assert_eq!(failure.kind, FailureKind::IdentitySource);
-    assert!(failure.message.contains("GOOGLE_OAUTH_ACCESS_TOKEN") && failure.message.contains("401"), "{}", failure.message);
+    assert!(
+        failure.message.contains("GOOGLE_OAUTH_ACCESS_TOKEN") && failure.message.contains("401"),
+        "{}",
+        failure.message
+    );
 
     let services = KeyServices::new(env_for(&server, home.path()).with("GOOGLE_OAUTH_ACCESS_TOKEN", TOKEN));
     let missing = "projects/sops-test/locations/global/keyRings/ring/cryptoKeys/missing";
     let failure = gcp(missing).wrap(&SECRET, &services).unwrap_err();
     assert_eq!(failure.kind, FailureKind::InvalidKey);
-    assert!(failure.message.contains("key not found") && failure.message.contains("NOT_FOUND"), "{}", failure.message);
+    assert!(
+        failure.message.contains("key not found") && failure.message.contains("NOT_FOUND"),
+        "{}",
+        failure.message
+    );
 
     let mut key = gcp(RESOURCE);
     key.wrap(&SECRET, &services).unwrap();
