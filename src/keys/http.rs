@@ -115,8 +115,6 @@ impl fmt::Debug for TokenCache {
 pub struct Reply {
     pub status: u16,
     pub body: Zeroizing<String>,
-    /// The `WWW-Authenticate` header, which explains some 401s.
-    pub www_authenticate: Option<String>,
 }
 
 impl Reply {
@@ -248,12 +246,10 @@ impl HttpClient {
             failed(describe_ureq_error(&e), unreachable)
         })?;
         let status = response.status().as_u16();
-        let www_authenticate =
-            response.headers().get("www-authenticate").and_then(|v| v.to_str().ok()).map(str::to_owned);
         let body = response.body_mut().with_config().limit(REPLY_LIMIT).read_to_string().map_err(|e| {
             failed(format!("the answer could not be read ({})", describe_ureq_error(&e)), false)
         })?;
-        Ok(Reply { status, body: Zeroizing::new(body), www_authenticate })
+        Ok(Reply { status, body: Zeroizing::new(body) })
     }
 
     fn agent_for(&self, url: &str, probe: bool) -> Result<&ureq::Agent, String> {

@@ -20,7 +20,7 @@ pub mod azure_kv;
 pub mod gcp_kms;
 pub mod group;
 #[cfg(any(feature = "gcp", feature = "azure"))]
-pub mod http;
+pub(crate) mod http;
 pub mod shamir;
 
 use std::fmt;
@@ -241,14 +241,14 @@ impl KeyServices {
 
     /// The AWS provider's runtime and clients (created on first use).
     #[cfg(feature = "aws")]
-    pub fn aws(&self) -> &aws_kms::AwsServices {
+    pub(crate) fn aws(&self) -> &aws_kms::AwsServices {
         &self.aws
     }
 
     /// The REST providers' HTTP client (proxy settings from the
     /// environment) and token cache, created on first use.
     #[cfg(any(feature = "gcp", feature = "azure"))]
-    pub fn rest(&self) -> &http::RestServices {
+    pub(crate) fn rest(&self) -> &http::RestServices {
         self.rest.get_or_init(|| http::RestServices::new(&self.env))
     }
 

@@ -109,10 +109,10 @@ fn start() -> Result<Started, String> {
 }
 
 /// The server answers and the fixed keys are installed (they are installed
-/// right after the listener starts, so ask KMS for key 1).
+/// one by one right after the listener starts, so ask KMS for the last).
 fn ready(port: u16) -> bool {
     let Ok(mut stream) = TcpStream::connect(("127.0.0.1", port)) else { return false };
-    let body = r#"{"KeyId":"11111111-1111-4111-8111-111111111111"}"#;
+    let body = r#"{"KeyId":"33333333-3333-4333-8333-333333333333"}"#;
     let request = format!(
         "POST / HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\nX-Amz-Target: TrentService.DescribeKey\r\n\
          Content-Type: application/x-amz-json-1.1\r\n\
