@@ -12,7 +12,15 @@
 //! "Group 0: FAILED".
 
 pub mod age;
+#[cfg(feature = "aws")]
+pub mod aws_kms;
+#[cfg(feature = "azure")]
+pub mod azure_kv;
+#[cfg(feature = "gcp")]
+pub mod gcp_kms;
 pub mod group;
+#[cfg(any(feature = "gcp", feature = "azure"))]
+pub(crate) mod http;
 pub mod shamir;
 
 use std::fmt;
@@ -172,6 +180,12 @@ impl MasterKey {
         let _ = services;
         match self {
             MasterKey::Age(key) => key.wrap(secret),
+            #[cfg(feature = "aws")]
+            MasterKey::Kms(key) => key.wrap(secret, services),
+            #[cfg(feature = "gcp")]
+            MasterKey::GcpKms(key) => key.wrap(secret, services),
+            #[cfg(feature = "azure")]
+            MasterKey::AzureKv(key) => key.wrap(secret, services),
             other => Err(unsupported(other.type_id())),
         }
     }
@@ -180,6 +194,12 @@ impl MasterKey {
     pub fn unwrap(&self, services: &KeyServices) -> Result<SecretVec, KeyFailure> {
         match self {
             MasterKey::Age(key) => key.unwrap(services.age_identities()),
+            #[cfg(feature = "aws")]
+            MasterKey::Kms(key) => key.unwrap(services),
+            #[cfg(feature = "gcp")]
+            MasterKey::GcpKms(key) => key.unwrap(services),
+            #[cfg(feature = "azure")]
+            MasterKey::AzureKv(key) => key.unwrap(services),
             other => Err(unsupported(other.type_id())),
         }
     }
@@ -194,15 +214,42 @@ fn unsupported(type_id: &str) -> KeyFailure {
 }
 
 /// Everything providers need at run time: the environment they read
-/// credentials from, and identities loaded once and shared by all keys.
+/// credentials from, identities loaded once and shared by all keys, and the
+/// cloud providers' state (the AWS SDK's runtime and clients, the REST
+/// providers' HTTP client and tokens), each created on first use so that a
+/// file with only age keys never starts a runtime or reads a credential.
 pub struct KeyServices {
     env: Environment,
     age: std::sync::OnceLock<age::AgeIdentities>,
+    #[cfg(feature = "aws")]
+    aws: aws_kms::AwsServices,
+    #[cfg(any(feature = "gcp", feature = "azure"))]
+    rest: std::sync::OnceLock<http::RestServices>,
 }
 
 impl KeyServices {
     pub fn new(env: Environment) -> KeyServices {
-        KeyServices { env, age: std::sync::OnceLock::new() }
+        KeyServices {
+            env,
+            age: std::sync::OnceLock::new(),
+            #[cfg(feature = "aws")]
+            aws: aws_kms::AwsServices::default(),
+            #[cfg(any(feature = "gcp", feature = "azure"))]
+            rest: std::sync::OnceLock::new(),
+        }
+    }
+
+    /// The AWS provider's runtime and clients (created on first use).
+    #[cfg(feature = "aws")]
+    pub(crate) fn aws(&self) -> &aws_kms::AwsServices {
+        &self.aws
+    }
+
+    /// The REST providers' HTTP client (proxy settings from the
+    /// environment) and token cache, created on first use.
+    #[cfg(any(feature = "gcp", feature = "azure"))]
+    pub(crate) fn rest(&self) -> &http::RestServices {
+        self.rest.get_or_init(|| http::RestServices::new(&self.env))
     }
 
     pub fn env(&self) -> &Environment {
