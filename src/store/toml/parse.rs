@@ -384,19 +384,15 @@ impl<'a> Builder<'a> {
                     while i < self.headers.len() && self.headers[i].in_sops {
                         i += 1;
                     }
-                    match self.headers.get(i) {
-                        Some(next) => cuts.push(first..next.prefix_start),
-                        None => {
-                            // At the end (where we append it): take the line
-                            // break before it too, which we added.
-                            let nl = if text[..first].ends_with("\r\n") {
-                                2
-                            } else {
-                                usize::from(text[..first].ends_with('\n'))
-                            };
-                            cuts.push(first - nl..text.len());
-                        }
-                    }
+                    let end = self.headers.get(i).map_or(text.len(), |next| next.prefix_start);
+                    // Take the line break before the header too: we add one
+                    // when appending, and it joins what is left either way.
+                    let nl = if text[..first].ends_with("\r\n") {
+                        2
+                    } else {
+                        usize::from(text[..first].ends_with('\n'))
+                    };
+                    cuts.push(first - nl..end);
                 }
                 (cuts, false)
             }

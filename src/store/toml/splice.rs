@@ -74,6 +74,10 @@ pub fn emit_spliced(
     let mut out = SecretText::with_capacity(size.max(0) as usize);
     let mut cursor = 0;
     for edit in &edits {
+        if edit.start < cursor {
+            // Inside a cut: the text it would change is gone.
+            continue;
+        }
         out.push_str(&text[cursor..edit.start]);
         out.push_str(edit.text.as_str());
         cursor = edit.end;
