@@ -44,6 +44,8 @@ mod render;
 mod splice;
 #[cfg(test)]
 mod tests;
+#[cfg(test)]
+mod tests_ops;
 
 use std::collections::HashMap;
 use std::fmt;

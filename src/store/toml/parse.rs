@@ -368,7 +368,8 @@ impl<'a> Builder<'a> {
                 let Some(start) = key.span().map(|s| s.start) else { return (Vec::new(), true) };
                 let end = value.decor().suffix().and_then(RawString::span).map(|s| s.end);
                 let end = end.or_else(|| value.span().map(|s| s.end)).unwrap_or(start);
-                (vec![start..line_end(text, end)], false)
+                let line = start..line_end(text, end);
+                (vec![line], false)
             }
             Item::Table(table) if table.is_dotted() => (Vec::new(), true),
             Item::Table(_) | Item::ArrayOfTables(_) => {

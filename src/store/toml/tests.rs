@@ -130,7 +130,10 @@ fn tables_nest_in_first_appearance_order() {
     assert_eq!(keys, ["a", "b", "quoted key", "literal key", "spaced"]);
     assert_eq!(get(items, &["a", "y"]).value.clone_scalar(), Some(Scalar::Int(3)));
     assert_eq!(get(items, &["a.b", "c"]).value.clone_scalar(), Some(Scalar::Int(4)));
-    assert!(matches!(get(items, &["fruit", "apple", "texture", "smooth"]).value, Value::Scalar(Scalar::Bool(true))));
+    assert!(matches!(
+        get(items, &["fruit", "apple", "texture", "smooth"]).value,
+        Value::Scalar(Scalar::Bool(true))
+    ));
     assert!(matches!(get(items, &["x", "y", "z", "w"]).value, Value::Map(ref m) if m.is_empty()));
     let Value::Seq(products) = &get(items, &["products"]).value else { panic!("array of tables") };
     assert_eq!(products.len(), 3);
@@ -401,9 +404,15 @@ fn fresh_layout_keeps_the_tree_order() {
         pair("db", map(vec![pair("user", Node::scalar(Scalar::str("u"))), pair("port", int(5))])),
         comment(" head"),
         pair("name", Node::scalar(Scalar::str("x\ny"))),
-        pair("list", Node::seq(vec![SeqItem::Value(int(1)), SeqItem::Value(Node::scalar(Scalar::Bool(true)))])),
+        pair(
+            "list",
+            Node::seq(vec![SeqItem::Value(int(1)), SeqItem::Value(Node::scalar(Scalar::Bool(true)))]),
+        ),
         comment(" before tables"),
-        pair("t", map(vec![pair("k", int(1)), pair("sub", map(vec![pair("z", Node::scalar(Scalar::Float(2.0)))]))])),
+        pair(
+            "t",
+            map(vec![pair("k", int(1)), pair("sub", map(vec![pair("z", Node::scalar(Scalar::Float(2.0)))]))]),
+        ),
         pair(
             "aot",
             Node::seq(vec![
@@ -439,13 +448,13 @@ fn fresh_output_of_every_corpus_file_reads_back_the_same() {
 fn fresh_refuses_what_toml_cannot_hold_and_names_the_path() {
     let cases: Vec<(Tree, &str)> = vec![
         (tree_of(vec![pair("a", map(vec![pair("b", Node::scalar(Scalar::Null))]))]), "a.b"),
-        (
-            tree_of(vec![pair("list", Node::seq(vec![SeqItem::Value(Node::scalar(Scalar::Null))]))]),
-            "list",
-        ),
+        (tree_of(vec![pair("list", Node::seq(vec![SeqItem::Value(Node::scalar(Scalar::Null))]))]), "list"),
         (tree_of(vec![pair("x", int(1)), pair("x", int(2))]), "x"),
         (
-            tree_of(vec![MapItem::Pair(Pair { key: Key { name: "1".into(), is_string: false }, value: int(1) })]),
+            tree_of(vec![MapItem::Pair(Pair {
+                key: Key { name: "1".into(), is_string: false },
+                value: int(1),
+            })]),
             "1",
         ),
         (tree_of(vec![pair("bin", Node::scalar(Scalar::Str(SecretBytes::new(vec![0xff, 0xfe]))))]), "bin"),
@@ -544,4 +553,53 @@ fn user_content_after_the_metadata_is_kept() {
     let (tree, layout) = parse_ok("a = 1\nsops = { version = \"3.11.0\" } # meta\nb = 2\n");
     let out = show(&emit_spliced(&tree, &layout, None, &opts()).unwrap());
     assert_eq!(out, "a = 1\nb = 2\n");
+}
+
+#[test]
+fn key_groups_and_kms_context_read_back_through_from_node() {
+    use crate::keys::age::AgeKey;
+    use crate::keys::{KmsKey, MasterKey};
+    use crate::metadata::{EmptyList, Metadata};
+    let age =
+        |r: &str| MasterKey::Age(AgeKey { recipient: r.into(), enc: "-----BEGIN\nx\n-----END\n".into() });
+    let kms = MasterKey::Kms(KmsKey {
+        arn: "arn:aws:kms:eu-west-1:1:key/x".into(),
+        role: String::new(),
+        context: vec![("app".into(), "pay".into()), ("env".into(), "prod".into())],
+        created_at: "2025-01-01T00:00:00Z".into(),
+        enc: "c2VjcmV0".into(),
+        aws_profile: String::new(),
+    });
+    let metadata = Metadata {
+        key_groups: vec![vec![age("age1a")], vec![kms, age("age1b")]],
+        shamir_threshold: 2,
+        last_modified: "2025-01-01T00:00:00Z".into(),
+        mac: "ENC[x]".into(),
+        rule: Some(("encrypted_regex".into(), "^(data|stringData)$".into())),
+        mac_only_encrypted: true,
+        version: "3.11.0".into(),
+        style_memory: None,
+        unknown: Vec::new(),
+    };
+    let node = metadata.to_node(EmptyList::Null);
+    let block = show(super::fresh::metadata_block(&node, "\n").unwrap().as_str().as_bytes());
+    let expected_headers = [
+        "[sops]",
+        "[[sops.key_groups]]",
+        "[[sops.key_groups.age]]",
+        "[[sops.key_groups]]",
+        "[[sops.key_groups.kms]]",
+        "[sops.key_groups.kms.context]",
+        "[[sops.key_groups.age]]",
+    ];
+    let headers: Vec<&str> = block.lines().filter(|l| l.starts_with('[')).collect();
+    assert_eq!(headers, expected_headers, "{block}");
+    assert!(block.starts_with(
+        "[sops]\nshamir_threshold = 2\nlastmodified = \"2025-01-01T00:00:00Z\"\nmac = \"ENC[x]\"\n\
+         encrypted_regex = \"^(data|stringData)$\"\nmac_only_encrypted = true\nversion = \"3.11.0\"\n"
+    ));
+    assert!(!block.contains("hc_vault"), "{block}");
+    let (tree, _) = parse_ok(&block);
+    let back = Metadata::from_node(tree.top_level("sops").unwrap()).unwrap();
+    assert_eq!(back, metadata);
 }
