@@ -159,7 +159,8 @@ mod tests {
     #[test]
     fn top_level_scalars_and_nested_values() {
         let mut env = EnvVars::default();
-        env.add_tree(&yaml("A: x\nN: 5\nB: true\nF: 1.5\nZ: null\ndb:\n  user: u\n  ports: [1, 2]\n"), &same).unwrap();
+        env.add_tree(&yaml("A: x\nN: 5\nB: true\nF: 1.5\nZ: null\ndb:\n  user: u\n  ports: [1, 2]\n"), &same)
+            .unwrap();
         assert_eq!(
             vars(&env),
             [

@@ -233,4 +233,3 @@ fn editor_command(env: &Environment) -> Result<Vec<String>> {
     }
     Err(Error::NoEditor)
 }
-

@@ -41,7 +41,8 @@ pub fn exec_env(ctx: &Context, services: &KeyServices, args: &ExecEnvArgs) -> Re
         let path = Path::new(file);
         let format =
             args.input_type.as_deref().and_then(Format::from_name).unwrap_or_else(|| Format::from_path(path));
-        let opened = ops::open(&read(path)?, format, args.decrypt.ignore_mac, &order, services, Purpose::Read)?;
+        let opened =
+            ops::open(&read(path)?, format, args.decrypt.ignore_mac, &order, services, Purpose::Read)?;
         for warning in &opened.warnings {
             eprintln!("warning: {}", warning.0);
         }
@@ -68,11 +69,22 @@ pub fn exec_env(ctx: &Context, services: &KeyServices, args: &ExecEnvArgs) -> Re
 
 pub fn exec_file(ctx: &Context, services: &KeyServices, args: &ExecFileArgs) -> Result<()> {
     let input = read(&args.file)?;
-    let input_format =
-        args.types.input_type.as_deref().and_then(Format::from_name).unwrap_or_else(|| Format::from_path(&args.file));
+    let input_format = args
+        .types
+        .input_type
+        .as_deref()
+        .and_then(Format::from_name)
+        .unwrap_or_else(|| Format::from_path(&args.file));
     let output_format = args.types.output_type.as_deref().and_then(Format::from_name).unwrap_or(input_format);
-    if args.filename.contains('/') || args.filename.is_empty() || args.filename == "." || args.filename == ".." {
-        return Err(Error::InvalidArgument(format!("--filename {:?} must be a plain file name", args.filename)));
+    if args.filename.contains('/')
+        || args.filename.is_empty()
+        || args.filename == "."
+        || args.filename == ".."
+    {
+        return Err(Error::InvalidArgument(format!(
+            "--filename {:?} must be a plain file name",
+            args.filename
+        )));
     }
     let request = DecryptRequest {
         input_format,
@@ -90,7 +102,12 @@ pub fn exec_file(ctx: &Context, services: &KeyServices, args: &ExecFileArgs) -> 
         .map_err(|source| Error::WriteOutput { path: "<temporary directory>".into(), source })?;
     let path = dir.path().join(&args.filename);
     let pid = Arc::new(AtomicU32::new(0));
-    let _signals = SignalCleanup::install(dir.path().to_owned(), Arc::new(AtomicBool::new(false)), false, Some(pid.clone()));
+    let _signals = SignalCleanup::install(
+        dir.path().to_owned(),
+        Arc::new(AtomicBool::new(false)),
+        false,
+        Some(pid.clone()),
+    );
     let mut child = shell(&command_with_path(&args.command, &path.to_string_lossy()));
     run_as(&mut child, args.user.as_deref())?;
     if args.no_fifo {
@@ -136,9 +153,11 @@ fn run_as(child: &mut Command, user: Option<&str>) -> Result<()> {
 fn run(mut child: Command, pid_slot: Option<Arc<AtomicU32>>) -> Result<()> {
     let pid_slot = pid_slot.unwrap_or_else(|| Arc::new(AtomicU32::new(0)));
     let _forwarding = forward_signals(pid_slot.clone());
-    let mut process = child.spawn().map_err(|e| Error::InvalidArgument(format!("could not run the command: {e}")))?;
+    let mut process =
+        child.spawn().map_err(|e| Error::InvalidArgument(format!("could not run the command: {e}")))?;
     pid_slot.store(process.id(), Ordering::SeqCst);
-    let status = process.wait().map_err(|e| Error::InvalidArgument(format!("waiting for the command failed: {e}")))?;
+    let status =
+        process.wait().map_err(|e| Error::InvalidArgument(format!("waiting for the command failed: {e}")))?;
     pid_slot.store(0, Ordering::SeqCst);
     let code = status.code().unwrap_or_else(|| 128 + status.signal().unwrap_or(0));
     if code == 0 { Ok(()) } else { Err(Error::ChildExit(code)) }
@@ -170,7 +189,10 @@ fn make_fifo(path: &Path) -> Result<()> {
         .status()
         .map_err(|source| Error::WriteOutput { path: "<fifo>".into(), source })?;
     if !status.success() {
-        return Err(Error::WriteOutput { path: "<fifo>".into(), source: std::io::Error::other("mkfifo failed") });
+        return Err(Error::WriteOutput {
+            path: "<fifo>".into(),
+            source: std::io::Error::other("mkfifo failed"),
+        });
     }
     Ok(())
 }
@@ -184,7 +206,11 @@ const O_NONBLOCK: i32 = 0x4;
 /// Write the plaintext into the FIFO once the child opens it. Opening is
 /// non-blocking and retried, so a child that never reads (or exits early)
 /// does not leave this thread hanging.
-fn spawn_fifo_writer(path: PathBuf, data: Zeroizing<Vec<u8>>, done: Arc<AtomicBool>) -> std::thread::JoinHandle<()> {
+fn spawn_fifo_writer(
+    path: PathBuf,
+    data: Zeroizing<Vec<u8>>,
+    done: Arc<AtomicBool>,
+) -> std::thread::JoinHandle<()> {
     std::thread::spawn(move || {
         use std::os::unix::fs::OpenOptionsExt;
         let mut file = loop {

@@ -142,7 +142,7 @@ fn render_report(groups: &[Vec<Attempt>], needed: usize, recovered: usize, servi
         );
     }
     let _ = writeln!(out, "Master keys tried:");
-    let mut kinds = Vec::new();
+    let mut age_failures = Vec::new();
     for (index, attempts) in groups.iter().enumerate() {
         if groups.len() > 1 {
             let opened = attempts.iter().any(|a| a.failure.is_none());
@@ -159,12 +159,16 @@ fn render_report(groups: &[Vec<Attempt>], needed: usize, recovered: usize, servi
                     if let Some(hint) = &failure.hint {
                         let _ = writeln!(out, "{indent}  hint: {hint}");
                     }
-                    kinds.push(failure.kind);
+                    if attempt.key.starts_with("age ") {
+                        age_failures.push(failure.kind);
+                    }
                 }
             }
         }
     }
-    if kinds.contains(&FailureKind::NoIdentity) || kinds.contains(&FailureKind::WrongKey) {
+    // Where age identities were looked for matters only when an age key
+    // failed for want of one.
+    if age_failures.contains(&FailureKind::NoIdentity) || age_failures.contains(&FailureKind::WrongKey) {
         let sources = services.age_identities().sources();
         if !sources.is_empty() {
             let _ = writeln!(out, "age identities were looked for in:");

@@ -1,0 +1,128 @@
+//! `exec-env` and `exec-file`: the child sees the values, its exit code
+//! comes back, a FIFO (not a regular file) is used, and no plaintext stays
+//! anywhere under the temporary directories.
+
+mod common;
+
+use std::path::PathBuf;
+use std::process::Output;
+
+use common::{Sandbox, assert_exit, recipient_of, stderr_text, stdout_text, vectors};
+
+const SECRET: &str = "canary-exec-3b7d";
+
+fn key1() -> PathBuf {
+    vectors().join("keys/age1.txt")
+}
+
+fn setup(sandbox: &Sandbox, name: &str, text: &str) {
+    std::fs::create_dir_all(sandbox.path().join("run")).unwrap();
+    std::fs::write(sandbox.path().join(name), text).unwrap();
+    let output = sandbox
+        .sops_rs()
+        .current_dir(sandbox.path())
+        .args(["encrypt", "-i", "--age", &recipient_of(&key1()), name])
+        .output()
+        .unwrap();
+    assert_exit(&output, 0, "encrypt");
+}
+
+fn run(sandbox: &Sandbox, args: &[&str]) -> Output {
+    sandbox
+        .sops_rs()
+        .current_dir(sandbox.path())
+        .env("SOPS_AGE_KEY_FILE", key1())
+        .env("XDG_RUNTIME_DIR", sandbox.path().join("run"))
+        .env("INHERITED", "yes")
+        .args(args)
+        .output()
+        .unwrap()
+}
+
+fn run_dir_is_empty(sandbox: &Sandbox) {
+    let left: Vec<_> = std::fs::read_dir(sandbox.path().join("run")).unwrap().collect();
+    assert!(left.is_empty(), "nothing left in the private runtime directory: {left:?}");
+}
+
+#[test]
+fn exec_env_passes_values_and_the_exit_code() {
+    let sandbox = Sandbox::new();
+    setup(&sandbox, "s.yaml", &format!("TOKEN: {SECRET}\nPORT: 5432\ndb:\n  user: app\n  hosts: [a, b]\n"));
+    let output = run(
+        &sandbox,
+        &["exec-env", "s.yaml", "echo \"$TOKEN $PORT $db__user $db__hosts__1 $INHERITED\"; exit 42"],
+    );
+    assert_exit(&output, 42, "exit code passed through");
+    assert_eq!(stdout_text(&output), format!("{SECRET} 5432 app b yes\n"));
+    assert!(!stderr_text(&output).contains(SECRET));
+    let output = run(&sandbox, &["exec-env", "--pristine", "s.yaml", "echo \"[$INHERITED][$TOKEN]\""]);
+    assert_exit(&output, 0, "pristine");
+    assert_eq!(stdout_text(&output), format!("[][{SECRET}]\n"));
+    let output = run(&sandbox, &["exec-env", "--same-process", "s.yaml", "echo $PORT; exit 3"]);
+    assert_exit(&output, 3, "same process");
+    assert_eq!(stdout_text(&output), "5432\n");
+    // A child killed by a signal: 128 + the signal.
+    let output = run(&sandbox, &["exec-env", "s.yaml", "kill -TERM $$"]);
+    assert_exit(&output, 143, "signalled child");
+}
+
+#[test]
+fn exec_env_merges_files_later_wins_with_a_warning() {
+    let sandbox = Sandbox::new();
+    setup(&sandbox, "a.yaml", "A: from-a\nB: only-a\n");
+    setup(&sandbox, "b.json", "{\"A\": \"from-b\"}\n");
+    let output = run(&sandbox, &["exec-env", "a.yaml", "b.json", "echo $A $B"]);
+    assert_exit(&output, 0, "two files");
+    assert_eq!(stdout_text(&output), "from-b only-a\n");
+    let stderr = stderr_text(&output);
+    assert!(stderr.contains("A is set by more than one file"), "{stderr}");
+    assert!(!stderr.contains("from-"), "no values in warnings");
+}
+
+#[test]
+fn exec_env_refuses_what_cannot_be_a_variable_and_tampered_files() {
+    let sandbox = Sandbox::new();
+    setup(&sandbox, "s.yaml", "\"BAD=NAME\": x\n");
+    let output = run(&sandbox, &["exec-env", "s.yaml", "true"]);
+    assert!(!output.status.success());
+    let output = run(&sandbox, &["exec-env", "missing.yaml", "true"]);
+    assert_exit(&output, 100, "missing file");
+}
+
+#[test]
+fn exec_file_uses_a_fifo_and_leaves_nothing() {
+    let sandbox = Sandbox::new();
+    setup(&sandbox, "s.yaml", &format!("token: {SECRET}\n"));
+    let output = run(&sandbox, &["exec-file", "s.yaml", "test -p {} && echo fifo; cat {}; exit 5"]);
+    assert_exit(&output, 5, "exec-file exit code");
+    assert_eq!(stdout_text(&output), format!("fifo\ntoken: {SECRET}\n"));
+    run_dir_is_empty(&sandbox);
+    // A command that never reads does not hang.
+    let output = run(&sandbox, &["exec-file", "s.yaml", "true"]);
+    assert_exit(&output, 0, "no reader");
+    run_dir_is_empty(&sandbox);
+}
+
+#[test]
+fn exec_file_no_fifo_filename_and_output_type() {
+    let sandbox = Sandbox::new();
+    setup(&sandbox, "s.yaml", &format!("token: {SECRET}\n"));
+    let output = run(
+        &sandbox,
+        &[
+            "exec-file",
+            "--no-fifo",
+            "--filename",
+            "conf.json",
+            "--output-type",
+            "json",
+            "s.yaml",
+            "test -f {} && stat -c %a {} && basename {} && cat {}",
+        ],
+    );
+    assert_exit(&output, 0, "no fifo");
+    assert_eq!(stdout_text(&output), format!("600\nconf.json\n{{\n\t\"token\": \"{SECRET}\"\n}}\n"));
+    run_dir_is_empty(&sandbox);
+    let output = run(&sandbox, &["exec-file", "--filename", "../escape", "s.yaml", "true"]);
+    assert_exit(&output, 1, "bad filename");
+}
