@@ -189,6 +189,10 @@ pub enum Error {
     #[error("the command exited with status {0}")]
     ChildExit(i32),
 
+    /// `check` found files with problems; they were listed (exit 1).
+    #[error("{0} file(s) with problems")]
+    CheckFailed(usize),
+
     /// A bad KMS encryption context (exit 6).
     #[error("invalid KMS encryption context format: {0}")]
     BadEncryptionContext(String),
@@ -261,6 +265,7 @@ impl Error {
             Error::NoEditor => NO_EDITOR_FOUND,
             Error::Editor(_) => GENERIC,
             Error::ChildExit(code) => *code,
+            Error::CheckFailed(_) => GENERIC,
             Error::BadEncryptionContext(_) => INVALID_KMS_ENCRYPTION_CONTEXT,
             Error::DuplicateDecryptionKeyType(_) => DUPLICATE_DECRYPTION_KEY_TYPE,
             Error::InvalidArgument(_) | Error::Random(_) => GENERIC,

@@ -76,6 +76,14 @@ Examples:
 The file is a FIFO in a private directory (or a 0600 file with --no-fifo), removed
 afterwards; nothing is written to the working tree.";
 
+const CHECK_EXAMPLES: &str = "\
+Examples:
+  sops-rs check                     # every file under the config's directory that a rule covers
+  sops-rs check --json secrets/     # machine-readable report
+  sops-rs check --verify            # also decrypt and check each MAC (needs identities)
+  git diff --cached --name-only -z | xargs -0 sops-rs check    # as a pre-commit hook
+Exit 0 when every file is fine, 1 when any is not (each is listed with the reason).";
+
 const DECRYPT_EXAMPLES: &str = "\
 Examples:
   sops-rs decrypt config.enc.yaml
@@ -196,6 +204,11 @@ pub enum Command {
     /// Run a command with the decrypted file, handed over through a FIFO.
     #[command(after_help = EXEC_FILE_EXAMPLES)]
     ExecFile(ExecFileArgs),
+    /// Print whether a file is encrypted, as JSON (`{"encrypted":true}`).
+    Filestatus(FilestatusArgs),
+    /// Check that every file a creation rule covers is encrypted to the rule's keys.
+    #[command(after_help = CHECK_EXAMPLES)]
+    Check(CheckArgs),
 }
 
 #[derive(Args, Debug, Default)]
@@ -582,4 +595,29 @@ pub struct ExecFileArgs {
     /// The command, run with `/bin/sh -c`; `{}` is replaced by the decrypted file's path.
     #[arg(value_name = "COMMAND")]
     pub command: String,
+}
+
+/// `filestatus FILE`.
+#[derive(Args, Debug, Default)]
+pub struct FilestatusArgs {
+    /// Input format (default: from the file name).
+    #[arg(long, value_name = "TYPE")]
+    pub input_type: Option<String>,
+    /// The file to look at.
+    #[arg(value_name = "FILE")]
+    pub file: PathBuf,
+}
+
+/// `check [PATH...]`.
+#[derive(Args, Debug, Default)]
+pub struct CheckArgs {
+    /// Print the report as JSON.
+    #[arg(long)]
+    pub json: bool,
+    /// Also decrypt every file and check its MAC; a file no available identity opens is a failure.
+    #[arg(long)]
+    pub verify: bool,
+    /// Files or directories to check (default: everything under the config file's directory).
+    #[arg(value_name = "PATH")]
+    pub paths: Vec<PathBuf>,
 }

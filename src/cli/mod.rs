@@ -5,6 +5,7 @@
 //! sops see the same statuses. Argument errors exit 1, as they do in sops.
 
 mod args;
+mod check;
 mod common;
 mod decrypt;
 mod edit;
@@ -68,6 +69,8 @@ fn dispatch(cli: Cli, ctx: &Context, services: &KeyServices) -> Result<()> {
         Some(Command::Unset(args)) => setunset::unset(ctx, services, &args),
         Some(Command::ExecEnv(args)) => exec::exec_env(ctx, services, &args),
         Some(Command::ExecFile(args)) => exec::exec_file(ctx, services, &args),
+        Some(Command::Filestatus(args)) => check::filestatus(&args),
+        Some(Command::Check(args)) => check::check(ctx, services, &args),
         None if cli.legacy_set.is_some() => {
             let file = cli.legacy_file.ok_or_else(|| Error::InvalidArgument("--set needs a FILE".into()))?;
             let spec = cli.legacy_set.unwrap_or_default();
@@ -146,7 +149,7 @@ fn apply_indent(options: &mut StoreOptions, indent: Option<i64>) -> Result<()> {
 
 /// Print an error and its hint on stderr.
 fn report(error: &Error) {
-    if matches!(error, Error::ChildExit(_)) {
+    if matches!(error, Error::ChildExit(_) | Error::CheckFailed(_)) {
         return; // the child already said what it had to say
     }
     eprintln!("Error: {error}");
