@@ -38,6 +38,8 @@ pub struct Config {
     pub path: PathBuf,
     pub creation_rules: Vec<CreationRule>,
     pub stores: StoreOptions,
+    /// Ours: `audit: {path: ...}`, relative to the config's directory.
+    pub audit_path: Option<PathBuf>,
 }
 
 /// One entry of `creation_rules`.
@@ -83,8 +85,12 @@ impl Config {
     /// Check config text; `path` is used for messages and rule matching.
     pub fn from_bytes(path: &Path, bytes: &[u8]) -> Result<Config> {
         let fail = |message: String| Error::Config { path: path.to_owned(), message };
-        let mut config =
-            Config { path: path.to_owned(), creation_rules: Vec::new(), stores: StoreOptions::default() };
+        let mut config = Config {
+            path: path.to_owned(),
+            creation_rules: Vec::new(),
+            stores: StoreOptions::default(),
+            audit_path: None,
+        };
         let tree = match crate::store::yaml::parse(bytes) {
             Ok((tree, _)) => tree,
             Err(Error::EmptyInput) => return Ok(config),
@@ -106,6 +112,15 @@ impl Config {
                     }
                 }
                 "stores" => config.stores = parse_stores(&pair.value).map_err(fail)?,
+                "audit" => {
+                    for (name, value) in map_pairs(&pair.value, "audit").map_err(fail)? {
+                        if name == "path" {
+                            let text = text(value, "audit.path").map_err(fail)?;
+                            let dir = path.parent().map(Path::to_path_buf).unwrap_or_default();
+                            config.audit_path = (!text.is_empty()).then(|| dir.join(text));
+                        }
+                    }
+                }
                 _ => {}
             }
         }

@@ -189,6 +189,10 @@ pub enum Error {
     #[error("the command exited with status {0}")]
     ChildExit(i32),
 
+    /// The audit log could not be written (exit 1).
+    #[error("could not write the audit log {path}: {source}")]
+    Audit { path: PathBuf, source: std::io::Error },
+
     /// `check` found files with problems; they were listed (exit 1).
     #[error("{0} file(s) with problems")]
     CheckFailed(usize),
@@ -266,6 +270,7 @@ impl Error {
             Error::Editor(_) => GENERIC,
             Error::ChildExit(code) => *code,
             Error::CheckFailed(_) => GENERIC,
+            Error::Audit { .. } => GENERIC,
             Error::BadEncryptionContext(_) => INVALID_KMS_ENCRYPTION_CONTEXT,
             Error::DuplicateDecryptionKeyType(_) => DUPLICATE_DECRYPTION_KEY_TYPE,
             Error::InvalidArgument(_) | Error::Random(_) => GENERIC,

@@ -1,6 +1,7 @@
 //! sops-rs: encrypt the values of structured files, compatible with sops 3.x.
 #![forbid(unsafe_code)]
 
+pub mod audit;
 pub mod cipher;
 pub mod cli;
 pub mod config;

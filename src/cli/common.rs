@@ -34,6 +34,13 @@ impl Context {
         }
     }
 
+    /// The audit log, when one is configured (`SOPS_RS_AUDIT_LOG`, else the
+    /// config's `audit.path`). An unreadable config leaves the variable.
+    pub fn audit_log(&self) -> Option<crate::audit::AuditLog> {
+        let from_config = self.config().ok().flatten().and_then(|c| c.audit_path);
+        crate::audit::AuditLog::configured(&self.env, from_config.as_deref())
+    }
+
     /// The config file: `--config`/`SOPS_CONFIG`, else discovered from the
     /// working directory. A config that exists but is invalid is an error
     /// even when it would not be needed, as in sops.

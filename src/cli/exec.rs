@@ -59,8 +59,17 @@ pub fn exec_env(ctx: &Context, services: &KeyServices, args: &ExecEnvArgs) -> Re
         child.env(name, value);
     }
     run_as(&mut child, args.user.as_deref())?;
-    let _ = ctx;
     if args.same_process {
+        // This process is replaced: the audit line is written now.
+        if let Some(log) = ctx.audit_log() {
+            let entry = crate::audit::AuditEntry {
+                operation: "exec-env",
+                files: files.iter().map(PathBuf::from).collect(),
+                keys: services.used_keys(),
+                error: None,
+            };
+            log.record(&ctx.env, &entry)?;
+        }
         let error = child.exec();
         return Err(Error::InvalidArgument(format!("could not run the command: {error}")));
     }

@@ -23,6 +23,9 @@ pub use args::Cli;
 use args::{Command, DecryptArgs, EncryptArgs, GroupsCommand, RotateArgs};
 use common::Context;
 
+use std::path::PathBuf;
+
+use crate::audit::AuditEntry;
 use crate::error::{Error, Result};
 use crate::keys::KeyServices;
 use crate::store::StoreOptions;
@@ -45,13 +48,61 @@ pub fn main() -> ExitCode {
     }
     let ctx = Context::from_process(cli.config.clone());
     let services = KeyServices::new(ctx.env.clone());
-    match dispatch(cli, &ctx, &services) {
+    let audit = ctx.audit_log();
+    let target = audit_target(&cli);
+    // Fail closed: an operation that cannot be logged does not run.
+    if let (Some(log), Some(_)) = (&audit, &target)
+        && let Err(error) = log.check_writable()
+    {
+        report(&error);
+        return ExitCode::from(u8::try_from(error.exit_code()).unwrap_or(1));
+    }
+    let mut result = dispatch(cli, &ctx, &services);
+    if let (Some(log), Some((operation, files))) = (&audit, target) {
+        let entry = AuditEntry { operation, files, keys: services.used_keys(), error: result.as_ref().err() };
+        if let Err(audit_error) = log.record(&ctx.env, &entry) {
+            match &result {
+                Ok(()) => result = Err(audit_error),
+                Err(_) => report(&audit_error),
+            }
+        }
+    }
+    match result {
         Ok(()) => ExitCode::SUCCESS,
         Err(error) => {
             report(&error);
             ExitCode::from(u8::try_from(error.exit_code()).unwrap_or(1))
         }
     }
+}
+
+/// What the audit log records for a command line: the operation and the
+/// files it touches. Commands that only look (`filestatus`, `check`) are
+/// not recorded.
+fn audit_target(cli: &Cli) -> Option<(&'static str, Vec<PathBuf>)> {
+    let file = |f: &Option<PathBuf>| f.iter().cloned().collect::<Vec<_>>();
+    Some(match &cli.command {
+        Some(Command::Encrypt(args)) => ("encrypt", file(&args.file)),
+        Some(Command::Decrypt(args)) => ("decrypt", file(&args.file)),
+        Some(Command::Rotate(args)) => ("rotate", file(&args.file)),
+        Some(Command::Updatekeys(args)) => ("updatekeys", args.files.clone()),
+        Some(Command::Groups(GroupsCommand::Add(args))) => ("groups-add", vec![args.file.clone()]),
+        Some(Command::Groups(GroupsCommand::Delete(args))) => ("groups-delete", vec![args.file.clone()]),
+        Some(Command::Edit(args)) => ("edit", vec![args.file.clone()]),
+        Some(Command::Set(args)) => ("set", vec![args.file.clone()]),
+        Some(Command::Unset(args)) => ("unset", vec![args.file.clone()]),
+        Some(Command::ExecEnv(args)) => {
+            let (_, files) = args.files_and_command.split_last()?;
+            ("exec-env", files.iter().map(PathBuf::from).collect())
+        }
+        Some(Command::ExecFile(args)) => ("exec-file", vec![args.file.clone()]),
+        Some(Command::Filestatus(_) | Command::Check(_)) => return None,
+        None if cli.legacy_encrypt => ("encrypt", file(&cli.legacy_file)),
+        None if cli.legacy_decrypt => ("decrypt", file(&cli.legacy_file)),
+        None if cli.legacy_rotate => ("rotate", file(&cli.legacy_file)),
+        None if cli.legacy_set.is_some() => ("set", file(&cli.legacy_file)),
+        None => ("edit", file(&cli.legacy_file)),
+    })
 }
 
 fn dispatch(cli: Cli, ctx: &Context, services: &KeyServices) -> Result<()> {

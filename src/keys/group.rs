@@ -68,6 +68,7 @@ pub fn wrap_groups(
             key.wrap(secret, services).map_err(|failure| {
                 Error::WrapFailed(format!("{} {}: {}", key.type_id(), key.identifier(), failure.message))
             })?;
+            services.note_used(key);
         }
     }
     Ok(())
@@ -96,6 +97,7 @@ pub fn unwrap_groups(
             let name = format!("{} {}", key.type_id(), key.identifier());
             match key.unwrap(services) {
                 Ok(secret) => {
+                    services.note_used(key);
                     attempts.push(Attempt { key: name, failure: None });
                     parts.push(secret);
                     break;

@@ -221,6 +221,9 @@ fn unsupported(type_id: &str) -> KeyFailure {
 pub struct KeyServices {
     env: Environment,
     age: std::sync::OnceLock<age::AgeIdentities>,
+    /// The master keys that opened or wrapped a data key in this run, for
+    /// the audit log (names only).
+    used: std::sync::Mutex<Vec<String>>,
     #[cfg(feature = "aws")]
     aws: aws_kms::AwsServices,
     #[cfg(any(feature = "gcp", feature = "azure"))]
@@ -232,11 +235,27 @@ impl KeyServices {
         KeyServices {
             env,
             age: std::sync::OnceLock::new(),
+            used: std::sync::Mutex::new(Vec::new()),
             #[cfg(feature = "aws")]
             aws: aws_kms::AwsServices::default(),
             #[cfg(any(feature = "gcp", feature = "azure"))]
             rest: std::sync::OnceLock::new(),
         }
+    }
+
+    /// Note that a master key opened or wrapped a data key.
+    pub fn note_used(&self, key: &MasterKey) {
+        if let Ok(mut used) = self.used.lock() {
+            let name = format!("{} {}", key.type_id(), key.identifier());
+            if !used.contains(&name) {
+                used.push(name);
+            }
+        }
+    }
+
+    /// The master keys noted so far.
+    pub fn used_keys(&self) -> Vec<String> {
+        self.used.lock().map(|u| u.clone()).unwrap_or_default()
     }
 
     /// The AWS provider's runtime and clients (created on first use).
