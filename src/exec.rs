@@ -25,6 +25,9 @@ use zeroize::Zeroizing;
 use crate::error::{Error, Result};
 use crate::tree::{MapItem, Node, Scalar, SeqItem, Tree, Value};
 
+/// Turns a top-level key and value into a variable's name and value.
+pub type Interpret<'a> = &'a dyn Fn(&str, Zeroizing<String>) -> (String, Zeroizing<String>);
+
 /// Joins the parts of a nested value's name.
 pub const NESTED_SEPARATOR: &str = "__";
 
@@ -49,7 +52,7 @@ impl EnvVars {
     pub fn add_tree(
         &mut self,
         tree: &Tree,
-        interpret: &dyn Fn(&str, Zeroizing<String>) -> (String, Zeroizing<String>),
+        interpret: Interpret<'_>,
     ) -> Result<()> {
         let Some(document) = tree.documents.first() else { return Ok(()) };
         let mut from_this_file = Vec::new();
