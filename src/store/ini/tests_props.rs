@@ -4,7 +4,7 @@
 use proptest::prelude::*;
 
 use super::tests::{opts, parse_ok};
-use super::tests_roundtrip::simulate;
+use super::tests_roundtrip::round_trip;
 use super::*;
 use crate::cipher::CipherKind;
 
@@ -172,7 +172,7 @@ proptest! {
     #[test]
     fn encrypted_documents_decrypt_to_themselves(text in document(), xchacha in any::<bool>()) {
         let kind = if xchacha { CipherKind::XChaCha20Poly1305 } else { CipherKind::Aes256Gcm };
-        let back = simulate(text.as_bytes(), kind);
+        let back = round_trip(text.as_bytes(), kind);
         prop_assert_eq!(String::from_utf8(back).unwrap(), text);
     }
 
