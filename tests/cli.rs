@@ -159,6 +159,10 @@ fn bad_inputs_fail_with_sops_codes_and_leave_files_alone() {
         ("bad.json", "{\"a\": }", 2, "json"),
         ("arr.json", "[1, 2]", 2, "json"),
         ("nonstring.yaml", "1: one\n", 23, "non-string key"),
+        ("dup.env", "A=s3cret-one\nB=2\nA=s3cret-two\n", 2, "key \"A\" is defined twice"),
+        ("dup.ini", "[s]\na = s3cret-one\na = s3cret-two\n", 2, "twice in section [s]"),
+        ("unterminated.env", "A=\"s3cret\nmore text\n", 2, "never closed"),
+        ("sops.ini", "[sops]\nversion = 3\n", 203, "already encrypted"),
     ];
     for (name, text, code, needle) in cases {
         let path = write(sandbox.path(), name, text);
@@ -166,6 +170,7 @@ fn bad_inputs_fail_with_sops_codes_and_leave_files_alone() {
         assert_exit(&output, code, name);
         let stderr = stderr_text(&output);
         assert!(stderr.contains(needle), "{name}: {stderr}");
+        assert!(!stderr.contains("s3cret"), "{name}: a value in the message: {stderr}");
         assert_eq!(std::fs::read_to_string(&path).unwrap(), text, "{name}: input untouched");
     }
 }

@@ -152,11 +152,55 @@ impl Layout {
 }
 
 /// Parse a plaintext file. A binary file is its bytes as one value.
+///
+/// dotenv and INI readers keep a repeated key as two entries (files sops
+/// wrote that way still decrypt), but a plaintext with one is refused: both
+/// entries would be bound to the same path, go-ini keeps only the last one
+/// (so sops reports a MAC mismatch on such a file), and which value a
+/// program sees is a guess. YAML, JSON and TOML refuse them while parsing.
 pub fn parse_plain(format: Format, input: &[u8]) -> Result<Parsed> {
     match format {
         Format::Binary => Ok(Parsed { tree: binary::tree_of(input), layout: Layout::Binary }),
+        Format::Dotenv | Format::Ini => {
+            let parsed = parse(format, input)?;
+            refuse_repeated_keys(format, &parsed.tree)?;
+            Ok(parsed)
+        }
         other => parse(other, input),
     }
+}
+
+/// The first key defined twice in one mapping (a dotenv file, or an INI
+/// section) is an error naming it. Repeated INI sections stay separate
+/// entries, as sops's go-ini reads them, so they are fine.
+fn refuse_repeated_keys(format: Format, tree: &Tree) -> Result<()> {
+    use crate::tree::{MapItem, Value};
+    fn check(items: &[MapItem], within: &str, format: Format) -> Result<()> {
+        let mut seen = std::collections::HashSet::new();
+        for item in items {
+            let MapItem::Pair(pair) = item else { continue };
+            if !seen.insert(pair.key.name.as_str()) {
+                let message = format!("key {:?} is defined twice{within}; keep one", pair.key.name);
+                return Err(crate::error::Error::Parse { format: format.name(), message });
+            }
+        }
+        Ok(())
+    }
+    for document in &tree.documents {
+        match format {
+            Format::Ini => {
+                for item in &document.items {
+                    if let MapItem::Pair(section) = item
+                        && let Value::Map(keys) = &section.value.value
+                    {
+                        check(keys, &format!(" in section [{}]", section.key.name), format)?;
+                    }
+                }
+            }
+            _ => check(&document.items, "", format)?,
+        }
+    }
+    Ok(())
 }
 
 /// Parse an encrypted file. The binary store's encrypted form is JSON.
@@ -226,13 +270,19 @@ pub fn emit_value(format: Format, node: &Node, options: &StoreOptions) -> Result
 }
 
 /// A top-level key and value as an environment variable (`exec-env`):
-/// dotenv files are read in our documented dialect (no `export`, no quotes);
+/// dotenv files are read in our documented dialect (`export KEY=`, quotes
+/// that are not part of the value, inline comments; see docs/formats.md);
 /// other formats give the key and value as they are.
 pub fn interpret_env(
     format: Format,
     key: &str,
     value: zeroize::Zeroizing<String>,
 ) -> (String, zeroize::Zeroizing<String>) {
-    let _ = format;
-    (key.to_owned(), value)
+    match format {
+        Format::Dotenv => {
+            let interpreted = dotenv::interpret(key, &value);
+            (interpreted.name, interpreted.value)
+        }
+        _ => (key.to_owned(), value),
+    }
 }

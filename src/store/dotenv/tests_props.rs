@@ -122,9 +122,8 @@ proptest! {
 
     #[test]
     fn decrypt_of_encrypt_is_the_identity(doc in document(), xchacha in any::<bool>()) {
-        if parse(&doc).is_err() {
-            return Ok(());
-        }
+        // Invalid lines, and repeated keys (refused before encrypting).
+        prop_assume!(crate::store::parse_plain(crate::store::Format::Dotenv, &doc).is_ok());
         let cipher = if xchacha { CipherKind::XChaCha20Poly1305 } else { CipherKind::Aes256Gcm };
         let encrypted = encrypt(&doc, cipher).unwrap();
         let back = decrypt(&encrypted).unwrap();

@@ -171,6 +171,8 @@ proptest! {
 
     #[test]
     fn encrypted_documents_decrypt_to_themselves(text in document(), xchacha in any::<bool>()) {
+        // Repeated keys are refused before encrypting.
+        prop_assume!(crate::store::parse_plain(crate::store::Format::Ini, text.as_bytes()).is_ok());
         let kind = if xchacha { CipherKind::XChaCha20Poly1305 } else { CipherKind::Aes256Gcm };
         let back = round_trip(text.as_bytes(), kind);
         prop_assert_eq!(String::from_utf8(back).unwrap(), text);
