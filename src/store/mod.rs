@@ -153,15 +153,15 @@ impl Layout {
 
 /// Parse a plaintext file. A binary file is its bytes as one value.
 ///
-/// dotenv and INI readers keep a repeated key as two entries (files sops
-/// wrote that way still decrypt), but a plaintext with one is refused: both
-/// entries would be bound to the same path, go-ini keeps only the last one
-/// (so sops reports a MAC mismatch on such a file), and which value a
-/// program sees is a guess. YAML, JSON and TOML refuse them while parsing.
+/// dotenv, INI and JSON readers keep a repeated key as two entries (files
+/// sops wrote that way still decrypt), but a plaintext with one is refused:
+/// both entries would be bound to the same path, go-ini keeps only the last
+/// one (so sops reports a MAC mismatch on such a file), and which value a
+/// program sees is a guess. YAML and TOML refuse them while parsing.
 pub fn parse_plain(format: Format, input: &[u8]) -> Result<Parsed> {
     match format {
         Format::Binary => Ok(Parsed { tree: binary::tree_of(input), layout: Layout::Binary }),
-        Format::Dotenv | Format::Ini => {
+        Format::Dotenv | Format::Ini | Format::Json => {
             let parsed = parse(format, input)?;
             refuse_repeated_keys(format, &parsed.tree)?;
             Ok(parsed)
@@ -170,11 +170,11 @@ pub fn parse_plain(format: Format, input: &[u8]) -> Result<Parsed> {
     }
 }
 
-/// The first key defined twice in one mapping (a dotenv file, or an INI
-/// section) is an error naming it. Repeated INI sections stay separate
-/// entries, as sops's go-ini reads them, so they are fine.
+/// The first key defined twice in one mapping (a dotenv file, an INI
+/// section, any JSON object) is an error naming it. Repeated INI sections
+/// stay separate entries, as sops's go-ini reads them, so they are fine.
 fn refuse_repeated_keys(format: Format, tree: &Tree) -> Result<()> {
-    use crate::tree::{MapItem, Value};
+    use crate::tree::{MapItem, SeqItem, Value};
     fn check(items: &[MapItem], within: &str, format: Format) -> Result<()> {
         let mut seen = std::collections::HashSet::new();
         for item in items {
@@ -194,6 +194,32 @@ fn refuse_repeated_keys(format: Format, tree: &Tree) -> Result<()> {
                         && let Value::Map(keys) = &section.value.value
                     {
                         check(keys, &format!(" in section [{}]", section.key.name), format)?;
+                    }
+                }
+            }
+            Format::Json => {
+                // Every object, without recursion (nesting depth is the
+                // parser's to limit, not ours to overflow).
+                check(&document.items, "", format)?;
+                let mut stack: Vec<&Node> = document
+                    .items
+                    .iter()
+                    .filter_map(|item| if let MapItem::Pair(p) = item { Some(&p.value) } else { None })
+                    .collect();
+                while let Some(node) = stack.pop() {
+                    match &node.value {
+                        Value::Map(items) => {
+                            check(items, "", format)?;
+                            stack.extend(items.iter().filter_map(|item| match item {
+                                MapItem::Pair(p) => Some(&p.value),
+                                MapItem::Comment(_) => None,
+                            }));
+                        }
+                        Value::Seq(items) => stack.extend(items.iter().filter_map(|item| match item {
+                            SeqItem::Value(v) => Some(v),
+                            SeqItem::Comment(_) => None,
+                        })),
+                        Value::Scalar(_) => {}
                     }
                 }
             }
@@ -233,6 +259,15 @@ pub fn emit(
     metadata: Option<&Node>,
     options: &StoreOptions,
 ) -> Result<Vec<u8>> {
+    // Only YAML holds several documents. sops writes the first and drops
+    // the others without a word; we refuse rather than lose them.
+    if format != Format::Yaml && tree.documents.len() > 1 {
+        return Err(crate::error::Error::Emit(format!(
+            "a {} file holds one document, and this one has {}; decrypt to YAML instead",
+            format.name(),
+            tree.documents.len()
+        )));
+    }
     match (format, layout) {
         (Format::Yaml, Some(Layout::Yaml(layout))) => yaml::emit_spliced(tree, layout, metadata, options),
         (Format::Yaml, _) => yaml::emit_fresh(tree, metadata, options),

@@ -17,7 +17,7 @@
 //! writes newlines back as `\n`; for values read from a file that recovers
 //! the text as written (inside a multi-line double-quoted value a line
 //! break becomes `\n`, which means the same there). The full rules, with
-//! examples, are in `docs/dotenv.md`.
+//! examples, are in `docs/formats.md` (dotenv).
 
 use std::fmt;
 

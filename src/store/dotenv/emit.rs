@@ -6,7 +6,7 @@
 //! a null becomes `<nil>`, a second YAML document vanishes. We write the
 //! same bytes as sops wherever the result reads back as what was written,
 //! and refuse (exit 4, naming the key but never the value) where it would
-//! not. What is refused, and why, is listed in `docs/dotenv.md`.
+//! not. What is refused, and why, is listed in `docs/formats.md` (dotenv).
 //!
 //! Everything written may be plaintext, so it goes into a [`SecretBuf`],
 //! which wipes a buffer before letting go of it, including when it grows.

@@ -20,7 +20,7 @@
 //!   their own* (one of them is neither empty, nor a comment, nor contains
 //!   `=`). So a file sops accepts is read exactly as sops reads it, and a PEM
 //!   block in quotes, which sops rejects, becomes one value (see
-//!   [`parse`] and `docs/dotenv.md`).
+//!   [`parse`] and `docs/formats.md` (dotenv)).
 //! * **The dialect people mean** ([`interpret`]): `export`, quotes, escapes
 //!   and inline comments, as a pure function for `exec-env` and
 //!   conversions. The store itself never applies it: values stay raw.
