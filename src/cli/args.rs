@@ -162,7 +162,10 @@ pub struct Cli {
     #[command(flatten)]
     pub legacy_selection: SelectionArgs,
     #[command(flatten)]
-    pub legacy_decrypt_args: DecryptOnlyArgs,
+    pub legacy_decrypt_args: OpenArgs,
+    /// Legacy form (with -d): print only this part of the file, e.g. '["db"]["password"]'.
+    #[arg(long, value_name = "PATH", help_heading = "Decryption")]
+    pub extract: Option<String>,
     #[command(flatten)]
     pub legacy_key_changes: KeyChangeArgs,
 
@@ -220,7 +223,7 @@ pub struct EditArgs {
     #[command(flatten)]
     pub selection: SelectionArgs,
     #[command(flatten)]
-    pub decrypt: DecryptOnlyArgs,
+    pub decrypt: OpenArgs,
     /// When the edited file does not parse, fail instead of offering to edit it again.
     #[arg(long)]
     pub no_retry: bool,
@@ -234,7 +237,7 @@ pub struct SetArgs {
     #[command(flatten)]
     pub types: TypeArgs,
     #[command(flatten)]
-    pub decrypt: DecryptOnlyArgs,
+    pub decrypt: OpenArgs,
     /// Read the value (JSON) from the file named by the third argument.
     #[arg(long, conflicts_with = "value_stdin")]
     pub value_file: bool,
@@ -260,7 +263,7 @@ pub struct UnsetArgs {
     #[command(flatten)]
     pub types: TypeArgs,
     #[command(flatten)]
-    pub decrypt: DecryptOnlyArgs,
+    pub decrypt: OpenArgs,
     /// Succeed without writing when the value is not there.
     #[arg(long)]
     pub idempotent: bool,
@@ -298,7 +301,7 @@ pub struct RotateArgs {
     #[arg(long, value_name = "CIPHER")]
     pub cipher: Option<String>,
     #[command(flatten)]
-    pub decrypt: DecryptOnlyArgs,
+    pub decrypt: OpenArgs,
     /// The file to rotate.
     #[arg(value_name = "FILE")]
     pub file: Option<PathBuf>,
@@ -448,7 +451,10 @@ pub struct DecryptArgs {
     #[command(flatten)]
     pub types: TypeArgs,
     #[command(flatten)]
-    pub decrypt: DecryptOnlyArgs,
+    pub decrypt: OpenArgs,
+    /// Print only this part of the file, e.g. '["db"]["password"]' or '["list"][0]'.
+    #[arg(long, value_name = "PATH", help_heading = "Decryption")]
+    pub extract: Option<String>,
     /// The file to decrypt; stdin when absent.
     #[arg(value_name = "FILE")]
     pub file: Option<PathBuf>,
@@ -537,12 +543,9 @@ pub struct SelectionArgs {
     pub encrypted_regex: Option<String>,
 }
 
-/// Options of decryption.
+/// How an encrypted file is opened: by every command that decrypts.
 #[derive(Args, Debug, Default, Clone)]
-pub struct DecryptOnlyArgs {
-    /// Print only this part of the file, e.g. '["db"]["password"]' or '["list"][0]'.
-    #[arg(long, value_name = "PATH", help_heading = "Decryption")]
-    pub extract: Option<String>,
+pub struct OpenArgs {
     /// Decrypt even if the MAC does not match (the file may have been tampered with).
     #[arg(long, help_heading = "Decryption")]
     pub ignore_mac: bool,
@@ -567,7 +570,7 @@ pub struct ExecEnvArgs {
     #[arg(long, value_name = "TYPE")]
     pub input_type: Option<String>,
     #[command(flatten)]
-    pub decrypt: DecryptOnlyArgs,
+    pub decrypt: OpenArgs,
     /// One or more encrypted files (later ones win), then the command, run with `/bin/sh -c`.
     #[arg(value_name = "FILE... COMMAND", num_args = 2.., required = true)]
     pub files_and_command: Vec<String>,
@@ -588,7 +591,7 @@ pub struct ExecFileArgs {
     #[command(flatten)]
     pub types: TypeArgs,
     #[command(flatten)]
-    pub decrypt: DecryptOnlyArgs,
+    pub decrypt: OpenArgs,
     /// The encrypted file.
     #[arg(value_name = "FILE")]
     pub file: PathBuf,

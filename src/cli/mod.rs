@@ -164,6 +164,7 @@ fn dispatch(cli: Cli, ctx: &Context, services: &KeyServices) -> Result<()> {
                 output: cli.legacy_output,
                 types: cli.legacy_types,
                 decrypt: cli.legacy_decrypt_args,
+                extract: cli.extract,
                 file: cli.legacy_file,
             };
             decrypt::run(ctx, services, &args, cli.indent)
