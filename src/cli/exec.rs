@@ -11,7 +11,7 @@ use std::time::Duration;
 
 use zeroize::Zeroizing;
 
-use super::args::{OpenArgs, ExecEnvArgs, ExecFileArgs};
+use super::args::{ExecEnvArgs, ExecFileArgs, OpenArgs};
 use super::common::Context;
 use super::signals::SignalCleanup;
 use crate::error::{Error, Result};
