@@ -210,6 +210,15 @@ impl Collector<'_> {
         top_level: bool,
     ) -> std::result::Result<(), NeedsFresh> {
         let mut seen = vec![false; entry.entries.len()];
+        // The original entries of each key, in order, and how many of them
+        // are already matched: a pair takes the first unmatched one. (A
+        // search through all entries per pair made 10,000 keys quadratic.)
+        let mut by_key: HashMap<&str, (Vec<usize>, usize)> = HashMap::with_capacity(entry.entries.len());
+        for (i, (key, _)) in entry.entries.iter().enumerate() {
+            if let Some(key) = key.as_deref() {
+                by_key.entry(key).or_default().0.push(i);
+            }
+        }
         let mut insert_at = entry.range.start;
         for item in items {
             let pair = match item {
@@ -219,11 +228,11 @@ impl Collector<'_> {
                 }
                 MapItem::Pair(pair) => pair,
             };
-            let original = entry
-                .entries
-                .iter()
-                .enumerate()
-                .position(|(i, (key, _))| !seen[i] && key.as_deref() == Some(pair.key.name.as_str()));
+            let original = by_key.get_mut(pair.key.name.as_str()).and_then(|(indices, used)| {
+                let next = indices.get(*used).copied();
+                *used += 1;
+                next
+            });
             match original {
                 Some(i) => {
                     seen[i] = true;
@@ -260,6 +269,16 @@ impl Collector<'_> {
         entry: &CollectionEntry,
     ) -> std::result::Result<(), NeedsFresh> {
         let mut seen = vec![false; entry.entries.len()];
+        // Position handles are unique, so a map finds each original item
+        // in constant time (a search per item was quadratic).
+        let by_src: HashMap<Src, usize> = entry
+            .item_srcs
+            .iter()
+            .enumerate()
+            .filter(|(_, src)| **src != Src::NONE)
+            .map(|(i, src)| (*src, i))
+            .rev()
+            .collect();
         let mut insert_at = entry.range.start;
         for item in items {
             let value = match item {
@@ -270,9 +289,7 @@ impl Collector<'_> {
                 SeqItem::Value(value) => value,
             };
             let original = (value.src != Src::NONE)
-                .then(|| {
-                    entry.item_srcs.iter().enumerate().position(|(i, src)| !seen[i] && *src == value.src)
-                })
+                .then(|| by_src.get(&value.src).copied().filter(|i| !seen[*i]))
                 .flatten();
             match original {
                 Some(i) => {
