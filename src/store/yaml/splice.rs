@@ -442,10 +442,14 @@ pub fn styled_tokens(tree: &Tree, layout: &Layout, options: &StoreOptions) -> Ha
     while let Some(node) = stack.pop() {
         match &node.value {
             Value::Scalar(scalar) => {
-                let Some(SrcEntry::Scalar { range, .. }) = layout.entry(node.src) else {
+                let Some(SrcEntry::Scalar { range, style, .. }) = layout.entry(node.src) else {
                     continue;
                 };
                 let original = &layout.source[range.clone()];
+                let column = range.start - layout.source[..range.start].rfind('\n').map_or(0, |i| i + 1);
+                if *style == TokenStyle::Plain && is_plain_as_written(scalar, original, column) {
+                    continue;
+                }
                 if rendered_text(layout, node.src, scalar, options).as_deref() != Some(original) {
                     // A quoted string that its quotes alone explain is
                     // remembered as the quote, so changing the value
@@ -507,6 +511,30 @@ fn spells(text: &str, scalar: &Scalar) -> bool {
         Some(Node { value: Value::Scalar(parsed), .. }) => crate::style::same_value(parsed, scalar),
         _ => false,
     }
+}
+
+/// Whether a plain token would be written back exactly as it is, without
+/// running the emitter: a string whose text is the token itself, made of
+/// letters, digits, `_ . / -` and single spaces between words, starting with
+/// a letter or digit, and not a YAML 1.1 boolean (`yes`, `Off`: read as
+/// strings, quoted on output). go-yaml folds a plain scalar only at a space
+/// past column 80, so a token with spaces must end before that (`column` is
+/// where it starts). Our parser resolved the token to that string, and
+/// otherwise the emitter quotes a string only when its plain form would
+/// resolve to something else or holds syntax, so there is nothing to
+/// remember. Most values of real files take this path, which saves the
+/// emitter's analysis of every value when encrypting.
+pub(super) fn is_plain_as_written(scalar: &Scalar, original: &str, column: usize) -> bool {
+    let Scalar::Str(bytes) = scalar else { return false };
+    let text = bytes.as_bytes();
+    let has_space = text.contains(&b' ');
+    text == original.as_bytes()
+        && (!has_space || column + text.len() <= 80)
+        && text.first().is_some_and(u8::is_ascii_alphanumeric)
+        && text.last().is_some_and(|b| *b != b' ')
+        && !text.windows(2).any(|w| w == b"  ")
+        && text.iter().all(|b| b.is_ascii_alphanumeric() || matches!(b, b'_' | b'.' | b'/' | b'-' | b' '))
+        && !super::resolve::is_yaml11_bool(original)
 }
 
 /// A leaf's text: envelopes as plain scalars (quoted inside flow
