@@ -75,9 +75,10 @@ pub fn discover(start: &Path, env: &Environment) -> Option<PathBuf> {
 }
 
 impl Config {
-    /// Read and check a config file.
+    /// Read and check a config file (within the default size limit; the
+    /// command line reads it itself, within `SOPS_RS_MAX_FILE_SIZE`).
     pub fn load(path: &Path) -> Result<Config> {
-        let bytes = std::fs::read(path)
+        let bytes = crate::fsio::read_file(path, crate::fsio::SizeLimit::default())
             .map_err(|e| Error::Config { path: path.to_owned(), message: format!("cannot read it: {e}") })?;
         Config::from_bytes(path, &bytes)
     }

@@ -295,6 +295,10 @@ impl Error {
                 "dotenv holds only flat KEY=value pairs; choose another --output-type or --extract one value".into()
             }
             Error::Shape { .. } => "sops files must have a mapping (object) at the top level".into(),
+            Error::ReadInput { source, .. } if source.kind() == std::io::ErrorKind::FileTooLarge => format!(
+                "set {}=2G (a number of bytes, or with K, M or G; 0 for no limit) to read larger inputs",
+                crate::fsio::MAX_FILE_SIZE_VAR
+            ),
             Error::DecryptValue { reason: EnvelopeError::AuthFailed, .. } => {
                 "the value was changed or moved after encryption; restore it from version control".into()
             }

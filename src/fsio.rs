@@ -1,4 +1,5 @@
-//! Writing files so that a crash leaves the old file or the new one.
+//! Writing files so that a crash leaves the old file or the new one, and
+//! reading inputs no larger than a limit.
 //!
 //! sops truncates the target and writes into it, so an interrupted write
 //! loses the file. Here every write goes to a temporary file in the target's
@@ -7,6 +8,18 @@
 //! the target in one atomic rename; the directory is synced so the rename
 //! itself survives a power cut. A symbolic link is written through: its
 //! target is replaced and the link stays a link.
+//!
+//! Every input a command reads (the file, standard input, an existing
+//! output it compares against, the config file, a `--value-file`) goes
+//! through [`read_file`] or [`read_stream`] with a [`SizeLimit`]: 1 GiB
+//! unless `SOPS_RS_MAX_FILE_SIZE` says otherwise. Without one, `decrypt
+//! /dev/zero` or a multi-gigabyte file from an untrusted branch reads until
+//! memory runs out; parsing and encrypting take several times the file's
+//! size in memory (about 7x for YAML), so the limit is what bounds a run.
+//! The check is on bytes read, not on the size the file system reports, so
+//! it holds for pipes, FIFOs and files that grow while being read. Going
+//! over it is an `ErrorKind::FileTooLarge` I/O error, which the command
+//! line reports as a read error (exit 2) with a hint naming the variable.
 
 use std::fs::{self, File, Permissions};
 use std::io::{self, Write};
@@ -18,6 +31,137 @@ pub const PRIVATE_MODE: u32 = 0o600;
 
 /// Permissions for a new file that holds only ciphertext (before umask).
 pub const SHARED_MODE: u32 = 0o644;
+
+/// The variable that sets the largest input read.
+pub const MAX_FILE_SIZE_VAR: &str = "SOPS_RS_MAX_FILE_SIZE";
+
+/// The largest input read when [`MAX_FILE_SIZE_VAR`] is not set: 1 GiB.
+pub const DEFAULT_MAX_FILE_SIZE: u64 = 1 << 30;
+
+/// How many bytes an input may have.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct SizeLimit(Option<u64>);
+
+impl Default for SizeLimit {
+    fn default() -> Self {
+        SizeLimit(Some(DEFAULT_MAX_FILE_SIZE))
+    }
+}
+
+impl SizeLimit {
+    /// At most `bytes` bytes.
+    pub fn bytes(bytes: u64) -> SizeLimit {
+        SizeLimit(Some(bytes))
+    }
+
+    /// No limit.
+    pub fn none() -> SizeLimit {
+        SizeLimit(None)
+    }
+
+    /// The limit in bytes, if there is one.
+    pub fn get(self) -> Option<u64> {
+        self.0
+    }
+
+    /// From [`MAX_FILE_SIZE_VAR`]: a number of bytes, optionally followed by
+    /// `K`, `M` or `G` (powers of 1024; `KiB`, `MB` and lower case are read
+    /// the same); `0` means no limit. Unset or empty gives the default.
+    pub fn from_env(env: &crate::env::Environment) -> Result<SizeLimit, String> {
+        let Some(text) = env.non_empty(MAX_FILE_SIZE_VAR) else { return Ok(SizeLimit::default()) };
+        let bad = || {
+            format!(
+                "{MAX_FILE_SIZE_VAR}={text:?} is not a size: use a number of bytes, optionally with K, M or G (0 for no limit)"
+            )
+        };
+        let trimmed = text.trim();
+        let digits_end = trimmed.find(|c: char| !c.is_ascii_digit()).unwrap_or(trimmed.len());
+        let (digits, unit) = trimmed.split_at(digits_end);
+        let number: u64 = digits.parse().map_err(|_| bad())?;
+        let shift = match unit.trim().to_ascii_lowercase().as_str() {
+            "" | "b" => 0,
+            "k" | "kb" | "kib" => 10,
+            "m" | "mb" | "mib" => 20,
+            "g" | "gb" | "gib" => 30,
+            "t" | "tb" | "tib" => 40,
+            _ => return Err(bad()),
+        };
+        let bytes = number.checked_mul(1u64 << shift).ok_or_else(bad)?;
+        Ok(if bytes == 0 { SizeLimit::none() } else { SizeLimit::bytes(bytes) })
+    }
+
+    fn exceeded(self) -> io::Error {
+        let limit = self.0.unwrap_or(u64::MAX);
+        io::Error::new(
+            io::ErrorKind::FileTooLarge,
+            format!("the input is larger than the limit of {limit} bytes ({MAX_FILE_SIZE_VAR})"),
+        )
+    }
+}
+
+/// Read a whole file, failing once more than `limit` bytes were read.
+pub fn read_file(path: &Path, limit: SizeLimit) -> io::Result<Vec<u8>> {
+    let file = File::open(path)?;
+    // A regular file's size is known: refuse it before reading anything.
+    let size = file.metadata().map(|m| if m.is_file() { m.len() } else { 0 }).unwrap_or(0);
+    if limit.0.is_some_and(|max| size > max) {
+        return Err(limit.exceeded());
+    }
+    let mut bytes = Vec::new();
+    // As std::fs::read does: room for the whole file up front, so the
+    // buffer is not reallocated (leaving copies of plaintext behind).
+    bytes.try_reserve_exact(usize::try_from(size).unwrap_or(0)).map_err(io::Error::other)?;
+    read_limited(file, limit, &mut bytes)?;
+    Ok(bytes)
+}
+
+/// Read a stream (standard input) to its end, failing once more than
+/// `limit` bytes were read. The buffer is grown by hand and wiped when
+/// dropped, so no freed allocation keeps a copy of what was read.
+pub fn read_stream(mut reader: impl io::Read, limit: SizeLimit) -> io::Result<zeroize::Zeroizing<Vec<u8>>> {
+    let mut buffer = zeroize::Zeroizing::new(Vec::with_capacity(64 << 10));
+    let mut chunk = zeroize::Zeroizing::new(vec![0u8; 64 << 10]);
+    loop {
+        let read = match reader.read(&mut chunk) {
+            Ok(0) => break,
+            Ok(read) => read,
+            Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
+            Err(e) => return Err(e),
+        };
+        if limit.0.is_some_and(|max| (buffer.len() + read) as u64 > max) {
+            return Err(limit.exceeded());
+        }
+        if buffer.len() + read > buffer.capacity() {
+            let mut bigger = zeroize::Zeroizing::new(Vec::new());
+            bigger
+                .try_reserve_exact((buffer.capacity() * 2).max(buffer.len() + read))
+                .map_err(io::Error::other)?;
+            bigger.extend_from_slice(&buffer);
+            buffer = bigger;
+        }
+        buffer.extend_from_slice(&chunk[..read]);
+    }
+    Ok(buffer)
+}
+
+fn read_limited(file: File, limit: SizeLimit, into: &mut Vec<u8>) -> io::Result<()> {
+    use std::io::Read;
+    match limit.0 {
+        None => {
+            let mut file = file;
+            file.read_to_end(into)?;
+        }
+        Some(max) => {
+            // One byte past the limit tells a file at the limit from a
+            // larger one (a FIFO, or a file that grew since it was opened).
+            file.take(max.saturating_add(1)).read_to_end(into)?;
+            if into.len() as u64 > max {
+                return Err(limit.exceeded());
+            }
+        }
+    }
+    Ok(())
+}
 
 /// Replace `path` with `data` atomically. An existing file keeps its mode
 /// and owner; a new one gets `new_mode`.
@@ -220,5 +364,43 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("missing-dir").join("f.yaml");
         assert!(write_atomic(&path, b"new", PRIVATE_MODE).is_err());
+    }
+
+    #[test]
+    fn size_limits_parse_and_hold() {
+        use crate::env::Environment;
+        let limit = |v: &str| SizeLimit::from_env(&Environment::empty().with(MAX_FILE_SIZE_VAR, v));
+        assert_eq!(SizeLimit::from_env(&Environment::empty()), Ok(SizeLimit::default()));
+        assert_eq!(limit(""), Ok(SizeLimit::default()));
+        assert_eq!(limit("1000"), Ok(SizeLimit::bytes(1000)));
+        assert_eq!(limit("2K"), Ok(SizeLimit::bytes(2048)));
+        assert_eq!(limit("3 MiB"), Ok(SizeLimit::bytes(3 << 20)));
+        assert_eq!(limit("1g"), Ok(SizeLimit::bytes(1 << 30)));
+        assert_eq!(limit("0"), Ok(SizeLimit::none()));
+        for bad in ["-1", "lots", "1.5G", "12Q", "99999999999999999999", "20000000000T"] {
+            let err = limit(bad).unwrap_err();
+            assert!(err.contains(MAX_FILE_SIZE_VAR), "{bad}: {err}");
+        }
+
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("f");
+        fs::write(&path, vec![b'x'; 100]).unwrap();
+        assert_eq!(read_file(&path, SizeLimit::bytes(100)).unwrap().len(), 100);
+        assert_eq!(read_file(&path, SizeLimit::bytes(99)).unwrap_err().kind(), io::ErrorKind::FileTooLarge);
+        assert_eq!(read_file(&path, SizeLimit::none()).unwrap().len(), 100);
+        let stream = || io::Cursor::new(vec![b'y'; 200_000]);
+        assert_eq!(read_stream(stream(), SizeLimit::bytes(200_000)).unwrap().len(), 200_000);
+        assert_eq!(
+            read_stream(stream(), SizeLimit::bytes(199_999)).unwrap_err().kind(),
+            io::ErrorKind::FileTooLarge
+        );
+        // A device that never ends stops at the limit.
+        let zero = Path::new("/dev/zero");
+        if zero.exists() {
+            assert_eq!(
+                read_file(zero, SizeLimit::bytes(1 << 20)).unwrap_err().kind(),
+                io::ErrorKind::FileTooLarge
+            );
+        }
     }
 }

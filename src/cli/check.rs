@@ -22,11 +22,8 @@ use crate::ops::rekey::{key_changes, read_metadata};
 use crate::ops::{self, Purpose};
 use crate::store::Format;
 
-pub fn filestatus(args: &FilestatusArgs) -> Result<()> {
-    let input = std::fs::read(&args.file).map_err(|source| match source.kind() {
-        std::io::ErrorKind::NotFound => Error::NoSuchFile(args.file.clone()),
-        _ => Error::ReadInput { path: args.file.clone(), source },
-    })?;
+pub fn filestatus(ctx: &Context, args: &FilestatusArgs) -> Result<()> {
+    let input = ctx.read_file(&args.file)?;
     let format = args
         .input_type
         .as_deref()
@@ -62,7 +59,7 @@ pub fn check(ctx: &Context, services: &KeyServices, args: &CheckArgs) -> Result<
     files.sort();
     files.dedup();
     let findings: Vec<Finding> =
-        files.iter().map(|file| check_file(file, &config, services, args.verify)).collect();
+        files.iter().map(|file| check_file(ctx, file, &config, services, args.verify)).collect();
     let bad = findings.iter().filter(|f| f.status != "ok").count();
     if args.json {
         let report: Vec<serde_json::Value> = findings
@@ -123,9 +120,9 @@ fn consider(file: &Path, config: &Config, explicit: bool, out: &mut Vec<PathBuf>
     }
 }
 
-fn check_file(file: &Path, config: &Config, services: &KeyServices, verify: bool) -> Finding {
+fn check_file(ctx: &Context, file: &Path, config: &Config, services: &KeyServices, verify: bool) -> Finding {
     let finding = |status, detail: String| Finding { file: file.to_owned(), status, detail };
-    let input = match std::fs::read(file) {
+    let input = match crate::fsio::read_file(file, ctx.size_limit) {
         Ok(input) => input,
         Err(e) => return finding("error", e.to_string()),
     };

@@ -2,7 +2,7 @@
 //! formats, load the config, turn flags into key groups and rules, and
 //! write the output where it was asked to go.
 
-use std::io::{Read, Write};
+use std::io::Write;
 use std::path::{Path, PathBuf};
 
 use zeroize::Zeroizing;
@@ -23,15 +23,37 @@ pub struct Context {
     pub env: Environment,
     pub cwd: PathBuf,
     pub config_flag: Option<PathBuf>,
+    /// The largest input read (`SOPS_RS_MAX_FILE_SIZE`, see [`fsio`]).
+    pub size_limit: fsio::SizeLimit,
 }
 
 impl Context {
-    pub fn from_process(config_flag: Option<PathBuf>) -> Context {
-        Context {
-            env: Environment::from_process(),
+    /// The context of this process; an invalid `SOPS_RS_MAX_FILE_SIZE` is an
+    /// error (exit 1) before anything is read.
+    pub fn from_process(config_flag: Option<PathBuf>) -> Result<Context> {
+        let env = Environment::from_process();
+        let size_limit = fsio::SizeLimit::from_env(&env).map_err(Error::InvalidArgument)?;
+        Ok(Context {
+            env,
             cwd: std::env::current_dir().unwrap_or_else(|_| PathBuf::from(".")),
             config_flag,
-        }
+            size_limit,
+        })
+    }
+
+    /// Read a file the command works on, within the size limit. A missing
+    /// file is exit 100, any other failure (too large included) exit 2.
+    pub fn read_file(&self, path: &Path) -> Result<Vec<u8>> {
+        fsio::read_file(path, self.size_limit).map_err(|source| match source.kind() {
+            std::io::ErrorKind::NotFound => Error::NoSuchFile(path.to_owned()),
+            _ => Error::ReadInput { path: path.to_owned(), source },
+        })
+    }
+
+    /// Read standard input within the size limit.
+    pub fn read_stdin(&self) -> Result<Zeroizing<Vec<u8>>> {
+        fsio::read_stream(std::io::stdin().lock(), self.size_limit)
+            .map_err(|source| Error::ReadInput { path: PathBuf::from("<stdin>"), source })
     }
 
     /// The audit log, when one is configured (`SOPS_RS_AUDIT_LOG`, else the
@@ -50,7 +72,15 @@ impl Context {
             None => config::discover(&self.cwd, &self.env),
         };
         match path {
-            Some(path) => Config::load(&path).map(Some),
+            Some(path) => {
+                // A config file comes with the repository, so it is input
+                // like any other: read within the limit.
+                let bytes = fsio::read_file(&path, self.size_limit).map_err(|e| Error::Config {
+                    path: path.clone(),
+                    message: format!("cannot read it: {e}"),
+                })?;
+                Config::from_bytes(&path, &bytes).map(Some)
+            }
             None => Ok(None),
         }
     }
@@ -67,6 +97,7 @@ pub struct Input {
 
 /// Read the file, or stdin when there is none; check the output flags.
 pub fn read_input(
+    ctx: &Context,
     file: Option<&Path>,
     types: &TypeArgs,
     output: &OutputArgs,
@@ -77,10 +108,7 @@ pub fn read_input(
     }
     match file {
         Some(path) if path.as_os_str() != "-" => {
-            let bytes = std::fs::read(path).map_err(|source| match source.kind() {
-                std::io::ErrorKind::NotFound => Error::NoSuchFile(path.to_owned()),
-                _ => Error::ReadInput { path: path.to_owned(), source },
-            })?;
+            let bytes = ctx.read_file(path)?;
             let name = types.filename_override.clone().unwrap_or_else(|| path.to_owned());
             Ok(Input { bytes: Zeroizing::new(bytes), path: Some(path.to_owned()), name })
         }
@@ -96,10 +124,7 @@ pub fn read_input(
                         .into(),
                 ));
             }
-            let mut bytes = Zeroizing::new(Vec::new());
-            std::io::stdin()
-                .read_to_end(&mut bytes)
-                .map_err(|source| Error::ReadInput { path: PathBuf::from("<stdin>"), source })?;
+            let bytes = ctx.read_stdin()?;
             let name = types.filename_override.clone().unwrap_or_else(|| PathBuf::from("<stdin>"));
             Ok(Input { bytes, path: None, name })
         }

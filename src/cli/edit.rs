@@ -45,8 +45,14 @@ pub fn run(ctx: &Context, services: &KeyServices, args: &EditArgs) -> Result<()>
     let interactive = std::io::stdin().is_terminal();
     let editing = Arc::new(AtomicBool::new(false));
     let _signals = SignalCleanup::install(dir.path().to_owned(), editing.clone(), interactive, None);
-    let session =
-        Session { editor: &editor, temp: &temp, editing: &editing, interactive, no_retry: args.no_retry };
+    let session = Session {
+        editor: &editor,
+        temp: &temp,
+        editing: &editing,
+        interactive,
+        no_retry: args.no_retry,
+        size_limit: ctx.size_limit,
+    };
     if path.exists() {
         edit_existing(ctx, services, args, format, &session)
     } else {
@@ -60,6 +66,7 @@ struct Session<'a> {
     editing: &'a AtomicBool,
     interactive: bool,
     no_retry: bool,
+    size_limit: crate::fsio::SizeLimit,
 }
 
 impl Session<'_> {
@@ -79,7 +86,7 @@ impl Session<'_> {
             }
             Err(e) => return Err(Error::Editor(format!("could not run {}: {e}", self.editor[0]))),
         }
-        std::fs::read(self.temp)
+        crate::fsio::read_file(self.temp, self.size_limit)
             .map(Zeroizing::new)
             .map_err(|source| Error::ReadInput { path: "<edited file>".into(), source })
     }
@@ -127,7 +134,7 @@ fn edit_existing(
     session: &Session<'_>,
 ) -> Result<()> {
     let path = &args.file;
-    let input = std::fs::read(path).map_err(|source| Error::ReadInput { path: path.clone(), source })?;
+    let input = ctx.read_file(path)?;
     let options = ctx.config()?.map(|c| c.stores).unwrap_or_default();
     let order =
         args.decrypt.decryption_order.as_deref().map(DecryptionOrder::parse).transpose()?.unwrap_or_default();

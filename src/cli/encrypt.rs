@@ -18,7 +18,7 @@ pub struct LegacyOptions {
 }
 
 pub fn run(ctx: &Context, services: &KeyServices, args: &EncryptArgs, legacy: &LegacyOptions) -> Result<()> {
-    let input = common::read_input(args.file.as_deref(), &args.types, &args.output, true)?;
+    let input = common::read_input(ctx, args.file.as_deref(), &args.types, &args.output, true)?;
     let (input_format, output_format) = common::formats(&args.types, &input);
     let config = ctx.config()?;
     let mut store_options = config.as_ref().map(|c| c.stores).unwrap_or_default();
@@ -65,9 +65,9 @@ pub fn run(ctx: &Context, services: &KeyServices, args: &EncryptArgs, legacy: &L
         store_options,
     };
     let destination = common::destination(&args.output, &input, false);
-    if let Some(output) = onto_existing(&args.output, &input.bytes, &request, services)? {
+    if let Some(output) = onto_existing(ctx, &args.output, &input.bytes, &request, services)? {
         if let common::Destination::File { path, .. } = &destination
-            && std::fs::read(path).is_ok_and(|old| old == output)
+            && crate::fsio::read_file(path, ctx.size_limit).is_ok_and(|old| old == output)
         {
             return Ok(()); // nothing changed: the file is left alone
         }
@@ -84,13 +84,14 @@ pub fn run(ctx: &Context, services: &KeyServices, args: &EncryptArgs, legacy: &L
 /// selection rule and cipher as this encryption; otherwise a fresh data key
 /// is used, and the reason is printed.
 fn onto_existing(
+    ctx: &Context,
     output: &OutputArgs,
     plaintext: &[u8],
     request: &EncryptRequest,
     services: &KeyServices,
 ) -> Result<Option<Vec<u8>>> {
     let Some(path) = output.output.as_ref().filter(|p| p.exists()) else { return Ok(None) };
-    let Ok(existing) = std::fs::read(path) else { return Ok(None) };
+    let Ok(existing) = crate::fsio::read_file(path, ctx.size_limit) else { return Ok(None) };
     let fresh = |why: &str| {
         eprintln!("note: {} exists, but {why}; encrypting with a new data key", path.display());
         Ok(None)

@@ -26,13 +26,6 @@ fn order(args: &OpenArgs) -> Result<DecryptionOrder> {
     args.decryption_order.as_deref().map(DecryptionOrder::parse).transpose().map(Option::unwrap_or_default)
 }
 
-fn read(path: &Path) -> Result<Vec<u8>> {
-    std::fs::read(path).map_err(|source| match source.kind() {
-        std::io::ErrorKind::NotFound => Error::NoSuchFile(path.to_owned()),
-        _ => Error::ReadInput { path: path.to_owned(), source },
-    })
-}
-
 pub fn exec_env(ctx: &Context, services: &KeyServices, args: &ExecEnvArgs) -> Result<()> {
     let (command, files) = args.files_and_command.split_last().expect("clap requires two or more");
     let order = order(&args.decrypt)?;
@@ -41,8 +34,14 @@ pub fn exec_env(ctx: &Context, services: &KeyServices, args: &ExecEnvArgs) -> Re
         let path = Path::new(file);
         let format =
             args.input_type.as_deref().and_then(Format::from_name).unwrap_or_else(|| Format::from_path(path));
-        let opened =
-            ops::open(&read(path)?, format, args.decrypt.ignore_mac, &order, services, Purpose::Read)?;
+        let opened = ops::open(
+            &ctx.read_file(path.as_ref())?,
+            format,
+            args.decrypt.ignore_mac,
+            &order,
+            services,
+            Purpose::Read,
+        )?;
         for warning in &opened.warnings {
             eprintln!("warning: {}", warning.0);
         }
@@ -77,7 +76,7 @@ pub fn exec_env(ctx: &Context, services: &KeyServices, args: &ExecEnvArgs) -> Re
 }
 
 pub fn exec_file(ctx: &Context, services: &KeyServices, args: &ExecFileArgs) -> Result<()> {
-    let input = read(&args.file)?;
+    let input = ctx.read_file(&args.file)?;
     let input_format = args
         .types
         .input_type

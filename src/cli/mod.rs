@@ -46,7 +46,13 @@ pub fn main() -> ExitCode {
         println!("sops {SOPS_VERSION} (sops-rs {})", env!("CARGO_PKG_VERSION"));
         return ExitCode::SUCCESS;
     }
-    let ctx = Context::from_process(cli.config.clone());
+    let ctx = match Context::from_process(cli.config.clone()) {
+        Ok(ctx) => ctx,
+        Err(error) => {
+            report(&error);
+            return ExitCode::from(u8::try_from(error.exit_code()).unwrap_or(1));
+        }
+    };
     let services = KeyServices::new(ctx.env.clone());
     let audit = ctx.audit_log();
     let target = audit_target(&cli);
@@ -122,7 +128,7 @@ fn dispatch(cli: Cli, ctx: &Context, services: &KeyServices) -> Result<()> {
         Some(Command::Unset(args)) => setunset::unset(ctx, services, &args),
         Some(Command::ExecEnv(args)) => exec::exec_env(ctx, services, &args),
         Some(Command::ExecFile(args)) => exec::exec_file(ctx, services, &args),
-        Some(Command::Filestatus(args)) => check::filestatus(&args),
+        Some(Command::Filestatus(args)) => check::filestatus(ctx, &args),
         Some(Command::Check(args)) => check::check(ctx, services, &args),
         Some(Command::Completions(args)) => {
             // Into a buffer first: the generator panics on a closed pipe.

@@ -30,7 +30,7 @@ pub fn rotate(ctx: &Context, services: &KeyServices, args: &RotateArgs) -> Resul
     if !path.exists() && !args.changes.is_empty() {
         return Err(Error::CannotChangeKeysOfMissingFile(path.to_owned()));
     }
-    let input = common::read_input(Some(path), &args.types, &args.output, false)?;
+    let input = common::read_input(ctx, Some(path), &args.types, &args.output, false)?;
     let (format, _) = common::formats(&args.types, &input);
     let config = ctx.config()?;
     let mut add_keys = common::key_groups_from_flags(&add)?.unwrap_or_default().concat();
@@ -71,10 +71,7 @@ pub fn updatekeys(ctx: &Context, services: &KeyServices, args: &UpdatekeysArgs) 
     let config = ctx.config()?.ok_or(Error::NoKeys)?;
     let order = decryption_order(args.decryption_order.as_deref())?;
     for path in &args.files {
-        let input = std::fs::read(path).map_err(|source| match source.kind() {
-            std::io::ErrorKind::NotFound => Error::NoSuchFile(path.clone()),
-            _ => Error::ReadInput { path: path.clone(), source },
-        })?;
+        let input = ctx.read_file(path)?;
         let format = format_of(path, args.input_type.as_deref());
         let rule = config.rule_for(path)?;
         let metadata = rekey::read_metadata(&input, format)?;
@@ -127,7 +124,7 @@ fn confirm(question: &str) -> Result<bool> {
 }
 
 pub fn groups_add(ctx: &Context, services: &KeyServices, args: &GroupsAddArgs) -> Result<()> {
-    let input = read_existing(&args.file)?;
+    let input = ctx.read_file(&args.file)?;
     let format = Format::from_path(&args.file);
     let config = ctx.config()?;
     let group =
@@ -149,7 +146,7 @@ pub fn groups_add(ctx: &Context, services: &KeyServices, args: &GroupsAddArgs) -
 }
 
 pub fn groups_delete(ctx: &Context, services: &KeyServices, args: &GroupsDeleteArgs) -> Result<()> {
-    let input = read_existing(&args.file)?;
+    let input = ctx.read_file(&args.file)?;
     let format = Format::from_path(&args.file);
     let config = ctx.config()?;
     let metadata = rekey::read_metadata(&input, format)?;
@@ -178,13 +175,6 @@ pub fn groups_delete(ctx: &Context, services: &KeyServices, args: &GroupsDeleteA
     };
     let output = rekey::rewrap(&input, request, services)?;
     write_groups_result(&args.file, args.in_place, &output)
-}
-
-fn read_existing(path: &Path) -> Result<Vec<u8>> {
-    std::fs::read(path).map_err(|source| match source.kind() {
-        std::io::ErrorKind::NotFound => Error::NoSuchFile(path.to_owned()),
-        _ => Error::ReadInput { path: path.to_owned(), source },
-    })
 }
 
 fn write_groups_result(path: &Path, in_place: bool, output: &[u8]) -> Result<()> {

@@ -1,6 +1,5 @@
 //! `set` and `unset` (and legacy `--set`): change one value in place.
 
-use std::io::Read;
 use std::path::Path;
 
 use super::args::{OpenArgs, SetArgs, TypeArgs, UnsetArgs};
@@ -26,13 +25,6 @@ fn request(ctx: &Context, path: &Path, types: &TypeArgs, decrypt: &OpenArgs) -> 
             .transpose()?
             .unwrap_or_default(),
         store_options: ctx.config()?.map(|c| c.stores).unwrap_or_default(),
-    })
-}
-
-fn read(path: &Path) -> Result<Vec<u8>> {
-    std::fs::read(path).map_err(|source| match source.kind() {
-        std::io::ErrorKind::NotFound => Error::NoSuchFile(path.to_owned()),
-        _ => Error::ReadInput { path: path.to_owned(), source },
     })
 }
 
@@ -81,21 +73,35 @@ fn strip_sources(mut node: Node) -> Node {
     node
 }
 
+/// A value read for `set` as text; the bytes are wiped either way.
+fn utf8_value(mut bytes: zeroize::Zeroizing<Vec<u8>>, from: &str) -> Result<zeroize::Zeroizing<String>> {
+    match String::from_utf8(std::mem::take(&mut *bytes)) {
+        Ok(text) => Ok(zeroize::Zeroizing::new(text)),
+        Err(error) => {
+            // Take the bytes back so the Zeroizing wrapper wipes them.
+            *bytes = error.into_bytes();
+            Err(Error::ReadInput {
+                path: from.into(),
+                source: std::io::Error::new(std::io::ErrorKind::InvalidData, "the value is not valid UTF-8"),
+            })
+        }
+    }
+}
+
 pub fn set(ctx: &Context, services: &KeyServices, args: &SetArgs) -> Result<()> {
     let value_text = match (args.value_stdin, args.value_file, &args.value) {
         (true, _, Some(_)) => {
             return Err(Error::ConflictingParameters("with --value-stdin, give only FILE and PATH".into()));
         }
         (true, _, None) => {
-            let mut text = zeroize::Zeroizing::new(String::new());
-            std::io::stdin()
-                .read_to_string(&mut text)
-                .map_err(|source| Error::ReadInput { path: "<stdin>".into(), source })?;
-            text
+            let bytes = ctx.read_stdin()?;
+            utf8_value(bytes, "<stdin>")?
         }
-        (false, true, Some(file)) => zeroize::Zeroizing::new(
-            std::fs::read_to_string(file).map_err(|source| Error::ReadInput { path: file.into(), source })?,
-        ),
+        (false, true, Some(file)) => {
+            let bytes = crate::fsio::read_file(Path::new(file), ctx.size_limit)
+                .map_err(|source| Error::ReadInput { path: file.into(), source })?;
+            utf8_value(zeroize::Zeroizing::new(bytes), file)?
+        }
         (false, _, Some(value)) => zeroize::Zeroizing::new(value.clone()),
         (false, _, None) => {
             return Err(Error::InvalidSetFormat(
@@ -120,7 +126,7 @@ pub fn set_in_file(
     idempotent: bool,
 ) -> Result<()> {
     let request = request(ctx, file, types, decrypt)?;
-    let input = read(file)?;
+    let input = ctx.read_file(file)?;
     let mut changed = false;
     let updated = update::update(&input, &request, services, |tree| {
         changed = update::set_value(tree, path, value)?;
@@ -132,7 +138,7 @@ pub fn set_in_file(
 pub fn unset(ctx: &Context, services: &KeyServices, args: &UnsetArgs) -> Result<()> {
     let path = steps(&args.path)?;
     let request = request(ctx, &args.file, &args.types, &args.decrypt)?;
-    let input = read(&args.file)?;
+    let input = ctx.read_file(&args.file)?;
     let mut found = false;
     let updated = update::update(&input, &request, services, |tree| {
         found = update::unset_value(tree, &path)?;

@@ -779,6 +779,27 @@ fn damaged_enc_is_reported_as_corrupt() {
     assert_eq!(&indented.unwrap(&identities).unwrap()[..], &DATA_KEY);
 }
 
+/// Regression: an enc whose header holds 100,000 stanzas (15 MB armored)
+/// kept the age crate's header parser busy for minutes per identity. An
+/// enc over 64 KiB is now refused before parsing, quickly.
+#[test]
+fn oversized_enc_is_refused_before_parsing() {
+    let (secret, recipient) = generate();
+    let identities = AgeIdentities::from_identity_text(&secret).unwrap();
+    let stanza = "-> X25519 AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA\nAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA\n";
+    let header = format!(
+        "age-encryption.org/v1\n{}--- AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA\n",
+        stanza.repeat(20_000)
+    );
+    let key = AgeKey { recipient, enc: armor(header.as_bytes()) };
+    let started = std::time::Instant::now();
+    let failure = failure(key.unwrap(&identities));
+    assert!(started.elapsed() < std::time::Duration::from_secs(5), "took {:?}", started.elapsed());
+    assert_eq!(failure.kind, FailureKind::Corrupt);
+    assert!(failure.message.contains("KiB is not read"), "{}", failure.message);
+    assert_clean(&failure, &[&secret]);
+}
+
 #[test]
 fn passphrase_protected_identity_files_are_unlocked_when_needed() {
     let sandbox = Sandbox::new();

@@ -31,6 +31,15 @@ use crate::secret::SecretVec;
 /// of at most this size.
 const PAYLOAD_LIMIT: u64 = 64 << 10;
 
+/// The longest armored `enc` we hand to the age crate. A real one is a few
+/// hundred bytes (one stanza for the recipient, one grease stanza, the
+/// encrypted data key); the largest stanzas (SSH RSA-4096, post-quantum
+/// hybrids) are under 2 KiB. The limit matters because the enc comes from
+/// the file, which may be hostile, and age's header parser re-reads the
+/// header from the start as it grows: a 15 MB header of 100,000 stanzas took
+/// minutes, once per identity. Measured in armored bytes, before decoding.
+const ENC_LIMIT: usize = 64 << 10;
+
 pub(super) fn unwrap(key: &AgeKey, identities: &AgeIdentities) -> Result<SecretVec, KeyFailure> {
     let recipient = key.recipient.trim();
     if is_post_quantum(recipient) {
@@ -114,6 +123,13 @@ impl<'a> Attempt<'a> {
         let text = enc.trim_start();
         if text.is_empty() {
             return Err(self.corrupt("its enc is empty"));
+        }
+        if text.len() > ENC_LIMIT {
+            return Err(self.corrupt(&format!(
+                "its enc is {} bytes long; a wrapped data key is a few hundred bytes, and more than {} KiB is not read",
+                text.len(),
+                ENC_LIMIT >> 10
+            )));
         }
         if !text.starts_with("-----BEGIN AGE ENCRYPTED FILE-----") {
             return Err(self.corrupt(

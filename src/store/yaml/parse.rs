@@ -125,7 +125,8 @@ struct Builder<'s> {
     /// The last event completed an entry of the top frame (for end-of-line
     /// comments, which go before that entry).
     just_completed: bool,
-    anchors: HashMap<usize, (Node, usize)>,
+    /// Each anchor's node, its node count and its height (see [`Anchored`]).
+    anchors: HashMap<usize, Anchored>,
     alias_budget: usize,
     saw_comment: bool,
 }
@@ -264,17 +265,31 @@ impl<'s> Builder<'s> {
             Event::Alias(id) => {
                 self.flush_pending();
                 let ctx = self.context(range.start);
-                let Some((target, count)) = self.anchors.get(&id) else {
+                let Some(anchored) = self.anchors.get(&id) else {
                     return Err(self.error_at(range.start, "unknown anchor"));
                 };
-                if *count > self.alias_budget {
+                if anchored.count > self.alias_budget {
                     return Err(Error::LimitExceeded {
                         format: FORMAT,
                         message: "the document expands aliases into too many nodes (an alias bomb?)".into(),
                     });
                 }
-                self.alias_budget -= count;
-                let mut node = target.clone();
+                // The parser bounds the nesting of the text, but an alias
+                // pastes a whole subtree where it stands: an anchor 190
+                // levels deep aliased inside another 190 levels deep, and so
+                // on, builds a tree thousands of levels deep from a few
+                // kilobytes, and the recursive passes over the tree (walk,
+                // emitters, clone, drop) then overflow the stack. Expanded
+                // nesting is held to the same limit as written nesting.
+                if !ctx.is_key && self.frames.len() + anchored.height > MAX_NESTING {
+                    let (line, column) = line_column(self.source.as_bytes(), range.start);
+                    let message = format!(
+                        "an alias expands to nesting deeper than {MAX_NESTING} levels at line {line}, column {column}"
+                    );
+                    return Err(Error::LimitExceeded { format: FORMAT, message });
+                }
+                self.alias_budget -= anchored.count;
+                let mut node = anchored.node.clone();
                 if ctx.is_key {
                     let name = self.source.get(range.clone()).unwrap_or("").to_owned();
                     let column = span.start.col();
@@ -441,8 +456,8 @@ impl<'s> Builder<'s> {
     /// the document's root.
     fn complete(&mut self, node: Node, anchor: usize, end: usize, item_start: Option<usize>) -> Result<()> {
         if anchor != 0 {
-            let count = count_nodes(&node);
-            self.anchors.insert(anchor, (strip_sources(node.clone()), count));
+            let (count, height) = count_nodes(&node);
+            self.anchors.insert(anchor, Anchored { node: strip_sources(node.clone()), count, height });
         }
         let depth = self.frames.len();
         let Some(frame) = self.frames.last_mut() else {
@@ -651,25 +666,41 @@ fn entry_lines(source: &str, start: usize, end: usize) -> std::ops::Range<usize>
     from..to.max(from)
 }
 
-/// How many nodes a subtree holds, for the alias budget.
-fn count_nodes(node: &Node) -> usize {
+/// An anchored node, kept for the aliases that name it.
+struct Anchored {
+    node: Node,
+    /// Its nodes, for the alias budget.
+    count: usize,
+    /// Its nesting: 0 for a scalar, 1 + the deepest child's for a
+    /// collection; for the depth limit on expansion.
+    height: usize,
+}
+
+/// How many nodes a subtree holds (for the alias budget) and how deeply its
+/// collections nest (for the depth limit), without recursion.
+fn count_nodes(node: &Node) -> (usize, usize) {
     let mut count = 0;
-    let mut stack = vec![node];
-    while let Some(node) = stack.pop() {
+    let mut height = 0;
+    // Each node with the number of collections from the subtree's root
+    // down to and including it.
+    let mut stack = vec![(node, 0)];
+    while let Some((node, above)) = stack.pop() {
         count += 1;
         match &node.value {
             Value::Map(items) => {
+                height = height.max(above + 1);
                 for item in items {
                     match item {
-                        MapItem::Pair(pair) => stack.push(&pair.value),
+                        MapItem::Pair(pair) => stack.push((&pair.value, above + 1)),
                         MapItem::Comment(_) => count += 1,
                     }
                 }
             }
             Value::Seq(items) => {
+                height = height.max(above + 1);
                 for item in items {
                     match item {
-                        SeqItem::Value(value) => stack.push(value),
+                        SeqItem::Value(value) => stack.push((value, above + 1)),
                         SeqItem::Comment(_) => count += 1,
                     }
                 }
@@ -677,7 +708,7 @@ fn count_nodes(node: &Node) -> usize {
             Value::Scalar(_) => {}
         }
     }
-    count
+    (count, height)
 }
 
 /// A copy for alias expansion: its nodes have no source position of their

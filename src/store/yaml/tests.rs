@@ -171,6 +171,24 @@ fn alias_bombs_are_stopped() {
     assert!(err.to_string().contains("alias"), "{err}");
 }
 
+/// Regression: each anchor nests the previous alias 190 levels down, so
+/// 80 KB of text expanded into a tree 38,000 levels deep and the walk
+/// overflowed the stack (exit 134). Expansion now obeys the nesting limit.
+#[test]
+fn aliases_cannot_nest_past_the_depth_limit() {
+    let depth = 190;
+    let mut text = format!("x0: &x0 {}leaf{}\n", "[".repeat(depth), "]".repeat(depth));
+    for i in 1..200 {
+        text.push_str(&format!("x{i}: &x{i} {}*x{}{}\n", "[".repeat(depth), i - 1, "]".repeat(depth)));
+    }
+    let err = parse(text.as_bytes()).expect_err("the expansion is refused");
+    assert_eq!(err.exit_code(), 2);
+    assert!(err.to_string().contains("alias expands to nesting deeper than 200"), "{err}");
+    // Aliases of shallow anchors inside deep-ish structures still work.
+    let fine = format!("a: &a {{b: [1, 2]}}\nc: {}*a{}\n", "[".repeat(150), "]".repeat(150));
+    assert!(parse(fine.as_bytes()).is_ok());
+}
+
 #[test]
 fn deep_nesting_is_an_error_not_a_crash() {
     let deep = "[".repeat(100_000);
