@@ -159,6 +159,17 @@ fn rejects_bad_yaml_with_sops_exit_codes() {
     assert_eq!(err.exit_code(), 2);
 }
 
+/// Found by fuzzing: a collection in key position reached `complete` with
+/// no key pending and panicked. sops refuses these with exit 2 too.
+#[test]
+fn collections_as_mapping_keys_are_refused_not_a_panic() {
+    for text in ["{}:", "[a, b]: x\n", "a: 1\n? {k: v}\n: x\n", "x: {[1]: 2}\n", "? - a\n"] {
+        let err = parse(text.as_bytes()).err().unwrap_or_else(|| panic!("{text:?} parsed"));
+        assert_eq!(err.exit_code(), 2, "{text:?}: {err}");
+        assert!(err.to_string().contains("cannot be a mapping key"), "{text:?}: {err}");
+    }
+}
+
 #[test]
 fn alias_bombs_are_stopped() {
     let mut text = String::from("a0: &a0 [x, x, x, x, x, x, x, x, x, x]\n");
