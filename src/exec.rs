@@ -49,11 +49,7 @@ impl EnvVars {
     /// Add the values of one decrypted file. `interpret` turns a top-level
     /// key and value into the variable's name and value (dotenv files strip
     /// `export` and quotes there); other formats use the identity.
-    pub fn add_tree(
-        &mut self,
-        tree: &Tree,
-        interpret: Interpret<'_>,
-    ) -> Result<()> {
+    pub fn add_tree(&mut self, tree: &Tree, interpret: Interpret<'_>) -> Result<()> {
         let Some(document) = tree.documents.first() else { return Ok(()) };
         let mut from_this_file = Vec::new();
         for item in &document.items {
