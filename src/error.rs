@@ -165,7 +165,7 @@ pub enum Error {
     PathNotFound(String),
 
     /// The file given does not exist (exit 100).
-    #[error("Error: cannot operate on non-existent file {0}")]
+    #[error("cannot operate on non-existent file {0}")]
     NoSuchFile(PathBuf),
 
     /// `--add-*`/`--rm-*` on a file that does not exist (exit 49).

@@ -22,6 +22,29 @@ pub const SHARED_MODE: u32 = 0o644;
 /// Replace `path` with `data` atomically. An existing file keeps its mode
 /// and owner; a new one gets `new_mode`.
 pub fn write_atomic(path: &Path, data: &[u8], new_mode: u32) -> io::Result<()> {
+    write_atomic_steps(path, data, new_mode, &mut |_| Ok(()))
+}
+
+/// The steps of an atomic write, in order; a test can make any of them fail
+/// to prove that the original survives and nothing is left behind.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum WriteStep {
+    CreateTemp,
+    Write,
+    SetPermissions,
+    Sync,
+    Rename,
+}
+
+/// [`write_atomic`] with a hook called before each step. On any failure
+/// the temporary file is removed (it is deleted when dropped, and a failed
+/// rename hands it back to be dropped) and the target is untouched.
+pub(crate) fn write_atomic_steps(
+    path: &Path,
+    data: &[u8],
+    new_mode: u32,
+    before: &mut dyn FnMut(WriteStep) -> io::Result<()>,
+) -> io::Result<()> {
     let target = resolve_symlinks(path)?;
     let dir = match target.parent() {
         Some(dir) if !dir.as_os_str().is_empty() => dir.to_path_buf(),
@@ -29,12 +52,15 @@ pub fn write_atomic(path: &Path, data: &[u8], new_mode: u32) -> io::Result<()> {
     };
     let existing = fs::metadata(&target).ok();
     let name = target.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
+    before(WriteStep::CreateTemp)?;
     let mut temp = tempfile::Builder::new()
         .prefix(&format!(".{name}."))
         .suffix(".sops-rs-tmp")
         .permissions(Permissions::from_mode(PRIVATE_MODE))
         .tempfile_in(&dir)?;
+    before(WriteStep::Write)?;
     temp.write_all(data)?;
+    before(WriteStep::SetPermissions)?;
     let mode = existing.as_ref().map_or(new_mode, |m| m.permissions().mode() & 0o7777);
     temp.as_file().set_permissions(Permissions::from_mode(mode))?;
     if let Some(meta) = &existing {
@@ -42,7 +68,9 @@ pub fn write_atomic(path: &Path, data: &[u8], new_mode: u32) -> io::Result<()> {
         // failing to is not worth losing the write over.
         let _ = std::os::unix::fs::fchown(temp.as_file(), Some(meta.uid()), Some(meta.gid()));
     }
+    before(WriteStep::Sync)?;
     temp.as_file().sync_all()?;
+    before(WriteStep::Rename)?;
     temp.persist(&target).map_err(|e| e.error)?;
     if let Ok(dir) = File::open(&dir) {
         let _ = dir.sync_all();
@@ -130,6 +158,61 @@ mod tests {
         write_atomic(&link, b"new", PRIVATE_MODE).unwrap();
         assert!(fs::symlink_metadata(&link).unwrap().file_type().is_symlink());
         assert_eq!(fs::read(&real).unwrap(), b"new");
+    }
+
+    #[test]
+    fn a_failure_at_any_step_leaves_the_original_and_no_temporary_file() {
+        use WriteStep::*;
+        for failing in [CreateTemp, Write, SetPermissions, Sync, Rename] {
+            let dir = tempfile::tempdir().unwrap();
+            let path = dir.path().join("f.yaml");
+            fs::write(&path, "old contents").unwrap();
+            fs::set_permissions(&path, Permissions::from_mode(0o640)).unwrap();
+            let mut seen = Vec::new();
+            let result = write_atomic_steps(&path, b"new contents", PRIVATE_MODE, &mut |step| {
+                seen.push(step);
+                if step == failing { Err(io::Error::other("injected")) } else { Ok(()) }
+            });
+            assert_eq!(result.unwrap_err().to_string(), "injected", "{failing:?}");
+            assert_eq!(seen.last(), Some(&failing));
+            assert_eq!(fs::read(&path).unwrap(), b"old contents", "{failing:?}: original intact");
+            assert_eq!(fs::metadata(&path).unwrap().permissions().mode() & 0o777, 0o640);
+            let names: Vec<_> = fs::read_dir(dir.path())
+                .unwrap()
+                .map(|e| e.unwrap().file_name().into_string().unwrap())
+                .collect();
+            assert_eq!(names, ["f.yaml"], "{failing:?}: no temporary file left");
+        }
+    }
+
+    #[test]
+    fn a_real_rename_failure_leaves_no_temporary_file() {
+        // The target is a directory: rename(2) onto it fails after the
+        // temporary file was written and synced.
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("taken");
+        fs::create_dir(&path).unwrap();
+        fs::write(path.join("inside"), "x").unwrap();
+        assert!(write_atomic(&path, b"new", PRIVATE_MODE).is_err());
+        let names: Vec<_> = fs::read_dir(dir.path())
+            .unwrap()
+            .map(|e| e.unwrap().file_name().into_string().unwrap())
+            .collect();
+        assert_eq!(names, ["taken"]);
+    }
+
+    #[test]
+    fn keeps_the_owner() {
+        // Only root can give a file away; elsewhere this checks nothing new.
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("f.yaml");
+        fs::write(&path, "old").unwrap();
+        if std::os::unix::fs::chown(&path, Some(4321), Some(4321)).is_err() {
+            return;
+        }
+        write_atomic(&path, b"new", PRIVATE_MODE).unwrap();
+        let meta = fs::metadata(&path).unwrap();
+        assert_eq!((meta.uid(), meta.gid()), (4321, 4321));
     }
 
     #[test]

@@ -28,7 +28,7 @@ use std::collections::{BTreeMap, HashMap};
 
 use crate::cipher::{CipherKind, Envelope, ValueCipher};
 use crate::secret::SecretBytes;
-use crate::tree::{MapItem, Node, Scalar, SeqItem, Src, Tree, Value, ValueType};
+use crate::tree::{Comment, MapItem, Node, Scalar, SeqItem, Src, Tree, Value, ValueType};
 
 /// The metadata field that holds the sealed memory.
 pub const FIELD: &str = "rs_layout";
@@ -109,6 +109,24 @@ pub fn places_by_src(tree: &Tree) -> Vec<(Src, String)> {
     let mut counts: HashMap<String, usize> = HashMap::new();
     // (node, its path) in walk order, without recursion.
     let mut stack: Vec<(&Node, String)> = Vec::new();
+    // Comments have envelopes too, and a store may remember how they were
+    // laid out (INI keeps `;` or `#` and the spacing); they are counted
+    // apart from values, per enclosing path.
+    let mut comment_counts: HashMap<String, usize> = HashMap::new();
+    let mut comment_at = |comment: &Comment, path: &str, places: &mut Vec<(Src, String)>| {
+        let count = comment_counts.entry(path.to_owned()).or_insert(0);
+        if comment.src != Src::NONE {
+            places.push((comment.src, format!("{path}#c{count}")));
+        }
+        *count += 1;
+    };
+    for document in tree.documents.iter() {
+        for item in document.items.iter() {
+            if let MapItem::Comment(comment) = item {
+                comment_at(comment, "", &mut places);
+            }
+        }
+    }
     for document in tree.documents.iter().rev() {
         for item in document.items.iter().rev() {
             if let MapItem::Pair(pair) = item {
@@ -126,6 +144,11 @@ pub fn places_by_src(tree: &Tree) -> Vec<(Src, String)> {
                 *count += 1;
             }
             Value::Map(items) => {
+                for item in items.iter() {
+                    if let MapItem::Comment(comment) = item {
+                        comment_at(comment, &path, &mut places);
+                    }
+                }
                 for item in items.iter().rev() {
                     if let MapItem::Pair(pair) = item {
                         stack.push((&pair.value, format!("{path}{}:", pair.key.name)));
@@ -133,6 +156,11 @@ pub fn places_by_src(tree: &Tree) -> Vec<(Src, String)> {
                 }
             }
             Value::Seq(items) => {
+                for item in items.iter() {
+                    if let SeqItem::Comment(comment) = item {
+                        comment_at(comment, &path, &mut places);
+                    }
+                }
                 for item in items.iter().rev() {
                     if let SeqItem::Value(value) = item {
                         stack.push((value, path.clone()));

@@ -159,6 +159,11 @@ fn bad_inputs_fail_with_sops_codes_and_leave_files_alone() {
         ("bad.json", "{\"a\": }", 2, "json"),
         ("arr.json", "[1, 2]", 2, "json"),
         ("nonstring.yaml", "1: one\n", 23, "non-string key"),
+        ("dup.env", "A=s3cret-one\nB=2\nA=s3cret-two\n", 2, "key \"A\" is defined twice"),
+        ("dup.json", "{\"a\": {\"b\": \"s3cret\", \"b\": 2}}", 2, "key \"b\" is defined twice"),
+        ("dup.ini", "[s]\na = s3cret-one\na = s3cret-two\n", 2, "twice in section [s]"),
+        ("unterminated.env", "A=\"s3cret\nmore text\n", 2, "never closed"),
+        ("sops.ini", "[sops]\nversion = 3\n", 203, "already encrypted"),
     ];
     for (name, text, code, needle) in cases {
         let path = write(sandbox.path(), name, text);
@@ -166,6 +171,7 @@ fn bad_inputs_fail_with_sops_codes_and_leave_files_alone() {
         assert_exit(&output, code, name);
         let stderr = stderr_text(&output);
         assert!(stderr.contains(needle), "{name}: {stderr}");
+        assert!(!stderr.contains("s3cret"), "{name}: a value in the message: {stderr}");
         assert_eq!(std::fs::read_to_string(&path).unwrap(), text, "{name}: input untouched");
     }
 }
@@ -425,4 +431,56 @@ fn converts_between_yaml_and_json() {
         .unwrap();
     assert_exit(&output, 0, "to json");
     assert_eq!(stdout_text(&output), "{\n\t\"a\": 1,\n\t\"b\": [\n\t\t\"x\",\n\t\ttrue\n\t]\n}\n");
+}
+
+#[test]
+fn converts_to_every_format_and_refuses_what_a_format_cannot_hold() {
+    let sandbox = Sandbox::new();
+    let decrypt_as = |enc: &Path, to: &str, out: Option<&Path>| {
+        let mut command = sandbox.sops_rs();
+        command.env("SOPS_AGE_KEY_FILE", key1()).args(["decrypt", "--output-type", to]);
+        if let Some(out) = out {
+            command.arg("--output").arg(out);
+        }
+        command.arg(enc).output().unwrap()
+    };
+    let flat = write(sandbox.path(), "flat.yaml", "A: one\nB: 2\n");
+    let flat = write(sandbox.path(), "flat.enc.yaml", &encrypt_to_key1(&sandbox, &flat, &[]));
+    for (to, want) in [
+        ("dotenv", "A=one\nB=2\n"),
+        ("json", "{\n\t\"A\": \"one\",\n\t\"B\": 2\n}\n"),
+        ("toml", "A = \"one\"\nB = 2\n"),
+    ] {
+        let output = decrypt_as(&flat, to, None);
+        assert_exit(&output, 0, to);
+        assert_eq!(stdout_text(&output), want, "{to}");
+    }
+    let sections = write(sandbox.path(), "sections.yaml", "db:\n  user: app\n");
+    let sections = write(sandbox.path(), "sections.enc.yaml", &encrypt_to_key1(&sandbox, &sections, &[]));
+    let output = decrypt_as(&sections, "ini", None);
+    assert_exit(&output, 0, "ini");
+    assert_eq!(stdout_text(&output), "[db]\nuser = app\n");
+
+    // What the target cannot hold: exit 4, a message naming the problem, no
+    // value in it, and no output file.
+    let nested = write(sandbox.path(), "nested.yaml", "top:\n  inner: s3cret\n");
+    let nested = write(sandbox.path(), "nested.enc.yaml", &encrypt_to_key1(&sandbox, &nested, &[]));
+    let nulls = write(sandbox.path(), "null.yaml", "a: null\nb: s3cret\n");
+    let nulls = write(sandbox.path(), "null.enc.yaml", &encrypt_to_key1(&sandbox, &nulls, &[]));
+    let docs = write(sandbox.path(), "docs.yaml", "a: s3cret\n---\nb: 2\n");
+    let docs = write(sandbox.path(), "docs.enc.yaml", &encrypt_to_key1(&sandbox, &docs, &[]));
+    for (enc, to, needle) in [
+        (&nested, "dotenv", "complex value"),
+        (&nulls, "toml", "null"),
+        (&docs, "json", "one document"),
+        (&docs, "dotenv", "one document"),
+    ] {
+        let out = sandbox.path().join(format!("out-{to}"));
+        let output = decrypt_as(enc, to, Some(&out));
+        assert_exit(&output, 4, &format!("{} to {to}", enc.display()));
+        let stderr = stderr_text(&output);
+        assert!(stderr.contains(needle), "{to}: {stderr}");
+        assert!(!stderr.contains("s3cret"), "{to}: {stderr}");
+        assert!(!out.exists(), "{to}: no partial output");
+    }
 }

@@ -80,6 +80,21 @@ fn exec_env_merges_files_later_wins_with_a_warning() {
 }
 
 #[test]
+fn exec_env_reads_dotenv_files_in_the_documented_dialect() {
+    // `export`, quotes that are not part of the value, inline comments, and
+    // a multi-line double-quoted value (docs/formats.md, dotenv dialect).
+    let sandbox = Sandbox::new();
+    let text = "export A=\"two words\" # note\nB='lit $HOME'\nC=plain # cut\nD=\"line1\nline2\"\nE=x\\ny\n";
+    setup(&sandbox, "s.env", text);
+    let output = run(
+        &sandbox,
+        &["exec-env", "--pristine", "s.env", "printf '%s|' \"$A\" \"$B\" \"$C\" \"$D\" \"$E\""],
+    );
+    assert_exit(&output, 0, "dotenv dialect");
+    assert_eq!(stdout_text(&output), "two words|lit $HOME|plain|line1\nline2|x\ny|");
+}
+
+#[test]
 fn exec_env_refuses_what_cannot_be_a_variable_and_tampered_files() {
     let sandbox = Sandbox::new();
     setup(&sandbox, "s.yaml", "\"BAD=NAME\": x\n");

@@ -215,4 +215,11 @@ fn groups_add_and_delete_reshare_the_key() {
     assert!(decrypts_with(&sandbox, &file, 2));
     let output = run(&sandbox, Some(&key(2)), &["groups", "delete", "--file", "s.yaml", "-i", "5"]);
     assert_exit(&output, 1, "no such group");
+    // The only group left cannot be deleted (sops writes a file nobody can
+    // open); the file stays as it was.
+    let before = std::fs::read(&file).unwrap();
+    let output = run(&sandbox, Some(&key(2)), &["groups", "delete", "--file", "s.yaml", "-i", "0"]);
+    assert_exit(&output, 1, "the only group");
+    assert!(stderr_text(&output).contains("one key group"), "{}", stderr_text(&output));
+    assert_eq!(std::fs::read(&file).unwrap(), before);
 }

@@ -18,7 +18,7 @@ fn key(n: u8) -> PathBuf {
     spec().join(format!("keys/age-key{n}.txt"))
 }
 
-/// YAML and JSON fixtures: (encrypted file, expected output, key files).
+/// Fixtures of every text format: (encrypted file, expected output, key files).
 fn decrypt_cases() -> Vec<(&'static str, &'static str, Vec<u8>)> {
     vec![
         ("sops/basic.yaml", "expected/sops-basic.yaml", vec![1]),
@@ -32,7 +32,25 @@ fn decrypt_cases() -> Vec<(&'static str, &'static str, Vec<u8>)> {
         ("crafted/exB.json", "expected/crafted-exB.json", vec![1]),
         ("crafted/exD.yaml", "expected/crafted-exD.yaml", vec![1]),
         ("sops/numbers.json", "expected/sops-numbers.json", vec![1]),
+        ("sops/dotenv.env", "expected/sops-dotenv.env", vec![1]),
+        ("crafted/exC.env", "expected/crafted-exC.env", vec![1]),
+        ("sops/sections.ini", "expected/sops-sections.ini", vec![1]),
+        ("crafted/exE.ini", "expected/crafted-exE.ini", vec![1]),
     ]
+}
+
+#[test]
+fn decrypts_the_binary_store_fixture_byte_for_byte() {
+    let sandbox = Sandbox::new();
+    let output = sandbox
+        .sops_rs()
+        .env("SOPS_AGE_KEY_FILE", key(1))
+        .args(["decrypt", "--input-type", "json", "--output-type", "binary"])
+        .arg(spec().join("sops/blob.bin.json"))
+        .output()
+        .unwrap();
+    assert_exit(&output, 0, "blob.bin.json");
+    assert_eq!(output.stdout, std::fs::read(spec().join("expected/blob.bin")).unwrap());
 }
 
 fn key_file(sandbox: &Sandbox, keys: &[u8]) -> PathBuf {
@@ -73,6 +91,8 @@ fn encrypt_cases() -> Vec<(&'static str, &'static str, Vec<&'static str>)> {
             vec!["-e", "--encrypted-comment-regex", "sops:enc"],
         ),
         ("plain/numbers.json", "expected/sops-numbers.json", vec!["encrypt"]),
+        ("plain/dotenv.env", "expected/sops-dotenv.env", vec!["encrypt"]),
+        ("plain/sections.ini", "expected/sops-sections.ini", vec!["encrypt"]),
     ]
 }
 

@@ -21,7 +21,7 @@ use serde_json::Value;
 /// Formats and features this suite covers; the other cases belong to the
 /// dotenv/INI/binary stores and the KMS providers, which have their own
 /// tests once those exist.
-const FORMATS: [&str; 3] = ["yaml", "json", "binary"];
+const FORMATS: [&str; 5] = ["yaml", "json", "binary", "dotenv", "ini"];
 
 fn manifest() -> Vec<Value> {
     let text = std::fs::read_to_string(vectors().join("manifest.json")).unwrap();

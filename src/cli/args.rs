@@ -12,6 +12,46 @@ use std::path::PathBuf;
 
 use clap::{Args, Parser, Subcommand};
 
+/// The top-level help lists commands by what people use them for, rather
+/// than in one alphabetical list; a test checks that every command is here.
+const TOP_HELP_TEMPLATE: &str = "\
+{about-with-newline}
+{usage-heading} {usage}
+
+Everyday:
+  encrypt     Encrypt a file's values (to stdout unless -i or --output)
+  decrypt     Decrypt a file, or --extract one value
+  edit        Edit an encrypted file in your editor (also: sops-rs FILE)
+  set         Set one value without decrypting the file to disk
+  unset       Remove one value
+
+Running programs with secrets:
+  exec-env    Run a command with the decrypted values in its environment
+  exec-file   Run a command with the decrypted file behind a FIFO
+
+Who can open a file:
+  rotate      New data key, every value re-encrypted; add or remove master keys
+  updatekeys  Make files' master keys match their creation rule
+  groups      Add or delete key groups (Shamir)
+
+Repository hygiene:
+  check       Check that every file a creation rule covers is encrypted to its keys
+  filestatus  Print whether a file is encrypted, as JSON
+
+Setup:
+  completions Print a shell completion script
+  man         Print the man page
+
+Options:
+  -v, --version        Print the version (`sops 3.11.0 (sops-rs X.Y.Z)`)
+      --config <PATH>  Config file instead of the discovered .sops-rs.yaml or .sops.yaml
+                       [env: SOPS_CONFIG]
+  -h, --help           Print help (`sops-rs COMMAND --help` for a command's flags)
+
+Legacy forms, as in sops: -e/--encrypt, -d/--decrypt, -r/--rotate, --set and `sops-rs FILE`
+(edit) take the flags of encrypt, decrypt, rotate, set and edit.
+{after-help}";
+
 const TOP_EXAMPLES: &str = "\
 Examples:
   sops-rs encrypt --age age1... secrets.yaml > secrets.enc.yaml
@@ -84,6 +124,22 @@ Examples:
   git diff --cached --name-only -z | xargs -0 sops-rs check    # as a pre-commit hook
 Exit 0 when every file is fine, 1 when any is not (each is listed with the reason).";
 
+const COMPLETIONS_EXAMPLES: &str = "\
+Examples:
+  sops-rs completions bash > ~/.local/share/bash-completion/completions/sops-rs
+  sops-rs completions zsh > \"${fpath[1]}/_sops-rs\"
+  sops-rs completions fish > ~/.config/fish/completions/sops-rs.fish";
+
+const FILESTATUS_EXAMPLES: &str = "\
+Examples:
+  sops-rs filestatus secrets.enc.yaml          # {\"encrypted\":true}
+  sops-rs filestatus app.env | jq -e .encrypted >/dev/null || echo \"app.env is plain\"";
+
+const MAN_EXAMPLES: &str = "\
+Examples:
+  sops-rs man | man -l -
+  sops-rs man --dir /usr/local/share/man/man1";
+
 const DECRYPT_EXAMPLES: &str = "\
 Examples:
   sops-rs decrypt config.enc.yaml
@@ -92,10 +148,11 @@ Examples:
   sops-rs decrypt --output config.yaml config.enc.yaml   # written 0600, atomically
   SOPS_AGE_KEY_FILE=key.txt sops-rs decrypt --filename-override x.yaml < x.yaml";
 
-/// Encrypt the values of YAML and JSON files with age, and decrypt them;
-/// reads and writes the sops 3.x format.
+/// Encrypt the values of YAML, JSON, dotenv, INI, TOML and binary files with
+/// age and cloud KMS; reads and writes the sops 3.x format.
 #[derive(Parser, Debug)]
 #[command(name = "sops-rs", version, about, after_help = TOP_EXAMPLES, disable_version_flag = true)]
+#[command(help_template = TOP_HELP_TEMPLATE)]
 #[command(args_conflicts_with_subcommands = false, subcommand_precedence_over_arg = true)]
 pub struct Cli {
     #[command(subcommand)]
@@ -162,7 +219,10 @@ pub struct Cli {
     #[command(flatten)]
     pub legacy_selection: SelectionArgs,
     #[command(flatten)]
-    pub legacy_decrypt_args: DecryptOnlyArgs,
+    pub legacy_decrypt_args: OpenArgs,
+    /// Legacy form (with -d): print only this part of the file, e.g. '["db"]["password"]'.
+    #[arg(long, value_name = "PATH", help_heading = "Decryption")]
+    pub extract: Option<String>,
     #[command(flatten)]
     pub legacy_key_changes: KeyChangeArgs,
 
@@ -205,10 +265,33 @@ pub enum Command {
     #[command(after_help = EXEC_FILE_EXAMPLES)]
     ExecFile(ExecFileArgs),
     /// Print whether a file is encrypted, as JSON (`{"encrypted":true}`).
+    #[command(after_help = FILESTATUS_EXAMPLES)]
     Filestatus(FilestatusArgs),
     /// Check that every file a creation rule covers is encrypted to the rule's keys.
     #[command(after_help = CHECK_EXAMPLES)]
     Check(CheckArgs),
+    /// Print a shell completion script: bash, zsh, fish, powershell or elvish.
+    #[command(after_help = COMPLETIONS_EXAMPLES)]
+    Completions(CompletionsArgs),
+    /// Print the man page (roff), or write one page per command into a directory.
+    #[command(after_help = MAN_EXAMPLES)]
+    Man(ManArgs),
+}
+
+/// `man [--dir DIR]`.
+#[derive(Args, Debug)]
+pub struct ManArgs {
+    /// Write sops-rs.1 and sops-rs-COMMAND.1 for every command into DIR.
+    #[arg(long, value_name = "DIR")]
+    pub dir: Option<PathBuf>,
+}
+
+/// `completions SHELL`.
+#[derive(Args, Debug)]
+pub struct CompletionsArgs {
+    /// The shell to complete for.
+    #[arg(value_name = "SHELL")]
+    pub shell: clap_complete::Shell,
 }
 
 #[derive(Args, Debug, Default)]
@@ -220,7 +303,7 @@ pub struct EditArgs {
     #[command(flatten)]
     pub selection: SelectionArgs,
     #[command(flatten)]
-    pub decrypt: DecryptOnlyArgs,
+    pub decrypt: OpenArgs,
     /// When the edited file does not parse, fail instead of offering to edit it again.
     #[arg(long)]
     pub no_retry: bool,
@@ -234,7 +317,7 @@ pub struct SetArgs {
     #[command(flatten)]
     pub types: TypeArgs,
     #[command(flatten)]
-    pub decrypt: DecryptOnlyArgs,
+    pub decrypt: OpenArgs,
     /// Read the value (JSON) from the file named by the third argument.
     #[arg(long, conflicts_with = "value_stdin")]
     pub value_file: bool,
@@ -260,7 +343,7 @@ pub struct UnsetArgs {
     #[command(flatten)]
     pub types: TypeArgs,
     #[command(flatten)]
-    pub decrypt: DecryptOnlyArgs,
+    pub decrypt: OpenArgs,
     /// Succeed without writing when the value is not there.
     #[arg(long)]
     pub idempotent: bool,
@@ -298,7 +381,7 @@ pub struct RotateArgs {
     #[arg(long, value_name = "CIPHER")]
     pub cipher: Option<String>,
     #[command(flatten)]
-    pub decrypt: DecryptOnlyArgs,
+    pub decrypt: OpenArgs,
     /// The file to rotate.
     #[arg(value_name = "FILE")]
     pub file: Option<PathBuf>,
@@ -448,7 +531,10 @@ pub struct DecryptArgs {
     #[command(flatten)]
     pub types: TypeArgs,
     #[command(flatten)]
-    pub decrypt: DecryptOnlyArgs,
+    pub decrypt: OpenArgs,
+    /// Print only this part of the file, e.g. '["db"]["password"]' or '["list"][0]'.
+    #[arg(long, value_name = "PATH", help_heading = "Decryption")]
+    pub extract: Option<String>,
     /// The file to decrypt; stdin when absent.
     #[arg(value_name = "FILE")]
     pub file: Option<PathBuf>,
@@ -468,7 +554,7 @@ pub struct OutputArgs {
 /// Formats and the name used for detection and rule matching.
 #[derive(Args, Debug, Default, Clone)]
 pub struct TypeArgs {
-    /// Input format: yaml, json, dotenv, ini, binary (default: from the file name).
+    /// Input format: yaml, json, dotenv, ini, toml, binary (default: from the file name).
     #[arg(long, value_name = "TYPE", help_heading = "Formats")]
     pub input_type: Option<String>,
     /// Output format (default: the input format).
@@ -537,12 +623,9 @@ pub struct SelectionArgs {
     pub encrypted_regex: Option<String>,
 }
 
-/// Options of decryption.
+/// How an encrypted file is opened: by every command that decrypts.
 #[derive(Args, Debug, Default, Clone)]
-pub struct DecryptOnlyArgs {
-    /// Print only this part of the file, e.g. '["db"]["password"]' or '["list"][0]'.
-    #[arg(long, value_name = "PATH", help_heading = "Decryption")]
-    pub extract: Option<String>,
+pub struct OpenArgs {
     /// Decrypt even if the MAC does not match (the file may have been tampered with).
     #[arg(long, help_heading = "Decryption")]
     pub ignore_mac: bool,
@@ -567,7 +650,7 @@ pub struct ExecEnvArgs {
     #[arg(long, value_name = "TYPE")]
     pub input_type: Option<String>,
     #[command(flatten)]
-    pub decrypt: DecryptOnlyArgs,
+    pub decrypt: OpenArgs,
     /// One or more encrypted files (later ones win), then the command, run with `/bin/sh -c`.
     #[arg(value_name = "FILE... COMMAND", num_args = 2.., required = true)]
     pub files_and_command: Vec<String>,
@@ -588,7 +671,7 @@ pub struct ExecFileArgs {
     #[command(flatten)]
     pub types: TypeArgs,
     #[command(flatten)]
-    pub decrypt: DecryptOnlyArgs,
+    pub decrypt: OpenArgs,
     /// The encrypted file.
     #[arg(value_name = "FILE")]
     pub file: PathBuf,

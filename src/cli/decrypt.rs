@@ -11,7 +11,7 @@ use crate::ops::{self, DecryptRequest};
 use crate::treepath;
 
 pub fn run(ctx: &Context, services: &KeyServices, args: &DecryptArgs, indent: Option<i64>) -> Result<()> {
-    let extract = match &args.decrypt.extract {
+    let extract = match &args.extract {
         Some(path) => Some(treepath::parse(path).map_err(Error::InvalidTreePath)?),
         None => None,
     };

@@ -11,7 +11,7 @@ use std::time::Duration;
 
 use zeroize::Zeroizing;
 
-use super::args::{DecryptOnlyArgs, ExecEnvArgs, ExecFileArgs};
+use super::args::{ExecEnvArgs, ExecFileArgs, OpenArgs};
 use super::common::Context;
 use super::signals::SignalCleanup;
 use crate::error::{Error, Result};
@@ -22,7 +22,7 @@ use crate::keys::group::DecryptionOrder;
 use crate::ops::{self, DecryptRequest, Purpose};
 use crate::store::Format;
 
-fn order(args: &DecryptOnlyArgs) -> Result<DecryptionOrder> {
+fn order(args: &OpenArgs) -> Result<DecryptionOrder> {
     args.decryption_order.as_deref().map(DecryptionOrder::parse).transpose().map(Option::unwrap_or_default)
 }
 

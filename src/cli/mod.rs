@@ -96,7 +96,9 @@ fn audit_target(cli: &Cli) -> Option<(&'static str, Vec<PathBuf>)> {
             ("exec-env", files.iter().map(PathBuf::from).collect())
         }
         Some(Command::ExecFile(args)) => ("exec-file", vec![args.file.clone()]),
-        Some(Command::Filestatus(_) | Command::Check(_)) => return None,
+        Some(Command::Filestatus(_) | Command::Check(_) | Command::Completions(_) | Command::Man(_)) => {
+            return None;
+        }
         None if cli.legacy_encrypt => ("encrypt", file(&cli.legacy_file)),
         None if cli.legacy_decrypt => ("decrypt", file(&cli.legacy_file)),
         None if cli.legacy_rotate => ("rotate", file(&cli.legacy_file)),
@@ -122,6 +124,21 @@ fn dispatch(cli: Cli, ctx: &Context, services: &KeyServices) -> Result<()> {
         Some(Command::ExecFile(args)) => exec::exec_file(ctx, services, &args),
         Some(Command::Filestatus(args)) => check::filestatus(&args),
         Some(Command::Check(args)) => check::check(ctx, services, &args),
+        Some(Command::Completions(args)) => {
+            // Into a buffer first: the generator panics on a closed pipe.
+            let mut command = <args::Cli as clap::CommandFactory>::command();
+            let mut script = Vec::new();
+            clap_complete::generate(args.shell, &mut command, "sops-rs", &mut script);
+            common::write(&common::Destination::Stdout, &script)
+        }
+        Some(Command::Man(args)) => match &args.dir {
+            Some(dir) => man_pages(dir),
+            None => {
+                let mut page = Vec::new();
+                render_man(<args::Cli as clap::CommandFactory>::command(), &mut page)?;
+                common::write(&common::Destination::Stdout, &page)
+            }
+        },
         None if cli.legacy_set.is_some() => {
             let file = cli.legacy_file.ok_or_else(|| Error::InvalidArgument("--set needs a FILE".into()))?;
             let spec = cli.legacy_set.unwrap_or_default();
@@ -164,6 +181,7 @@ fn dispatch(cli: Cli, ctx: &Context, services: &KeyServices) -> Result<()> {
                 output: cli.legacy_output,
                 types: cli.legacy_types,
                 decrypt: cli.legacy_decrypt_args,
+                extract: cli.extract,
                 file: cli.legacy_file,
             };
             decrypt::run(ctx, services, &args, cli.indent)
@@ -214,4 +232,29 @@ fn report(error: &Error) {
     if let Some(hint) = error.hint() {
         eprintln!("hint: {hint}");
     }
+}
+
+/// The man pages, from the same clap definition as `--help` (so they cannot
+/// disagree): `sops-rs.1`, and `sops-rs-COMMAND.1` for every command.
+pub fn man_pages(dir: &std::path::Path) -> Result<()> {
+    let command = <args::Cli as clap::CommandFactory>::command();
+    let mut pages = vec![("sops-rs.1".to_owned(), command.clone())];
+    for sub in command.get_subcommands().filter(|s| s.get_name() != "help") {
+        let name = format!("sops-rs-{}", sub.get_name());
+        pages.push((format!("{name}.1"), sub.clone().name(name)));
+    }
+    for (file, page) in pages {
+        let mut text = Vec::new();
+        render_man(page, &mut text)?;
+        let path = dir.join(file);
+        crate::fsio::write_atomic(&path, &text, crate::fsio::SHARED_MODE)
+            .map_err(|source| Error::WriteOutput { path, source })?;
+    }
+    Ok(())
+}
+
+fn render_man(command: clap::Command, out: &mut dyn std::io::Write) -> Result<()> {
+    clap_mangen::Man::new(command)
+        .render(out)
+        .map_err(|source| Error::WriteOutput { path: PathBuf::from("-"), source })
 }

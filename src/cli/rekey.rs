@@ -161,6 +161,13 @@ pub fn groups_delete(ctx: &Context, services: &KeyServices, args: &GroupsDeleteA
             args.index
         )));
     }
+    if key_groups.len() == 1 {
+        return Err(Error::InvalidArgument(
+            "the file has one key group; deleting it would leave no key that can open the file \
+             (add another group first, or use `rotate --rm-...` to change the keys in it)"
+                .into(),
+        ));
+    }
     key_groups.remove(args.index);
     let request = Rewrap {
         format,

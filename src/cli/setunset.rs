@@ -3,7 +3,7 @@
 use std::io::Read;
 use std::path::Path;
 
-use super::args::{DecryptOnlyArgs, SetArgs, TypeArgs, UnsetArgs};
+use super::args::{OpenArgs, SetArgs, TypeArgs, UnsetArgs};
 use super::common::{self, Context, Destination};
 use crate::error::{Error, Result};
 use crate::keys::KeyServices;
@@ -13,7 +13,7 @@ use crate::store::{self, Format};
 use crate::tree::{Node, Value};
 use crate::treepath::{self, Step};
 
-fn request(ctx: &Context, path: &Path, types: &TypeArgs, decrypt: &DecryptOnlyArgs) -> Result<UpdateRequest> {
+fn request(ctx: &Context, path: &Path, types: &TypeArgs, decrypt: &OpenArgs) -> Result<UpdateRequest> {
     let format =
         types.input_type.as_deref().and_then(Format::from_name).unwrap_or_else(|| Format::from_path(path));
     Ok(UpdateRequest {
@@ -114,7 +114,7 @@ pub fn set_in_file(
     services: &KeyServices,
     file: &Path,
     types: &TypeArgs,
-    decrypt: &DecryptOnlyArgs,
+    decrypt: &OpenArgs,
     path: &[Step],
     value: Node,
     idempotent: bool,
@@ -163,7 +163,7 @@ pub fn legacy_set(
     spec: &str,
     file: &Path,
     types: &TypeArgs,
-    decrypt: &DecryptOnlyArgs,
+    decrypt: &OpenArgs,
 ) -> Result<()> {
     let (path, value) = split_legacy_set(spec)?;
     set_in_file(ctx, services, file, types, decrypt, &steps(path)?, value_from_json(value)?, false)

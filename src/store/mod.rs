@@ -158,11 +158,81 @@ impl Layout {
 }
 
 /// Parse a plaintext file. A binary file is its bytes as one value.
+///
+/// dotenv, INI and JSON readers keep a repeated key as two entries (files
+/// sops wrote that way still decrypt), but a plaintext with one is refused:
+/// both entries would be bound to the same path, go-ini keeps only the last
+/// one (so sops reports a MAC mismatch on such a file), and which value a
+/// program sees is a guess. YAML and TOML refuse them while parsing.
 pub fn parse_plain(format: Format, input: &[u8]) -> Result<Parsed> {
     match format {
         Format::Binary => Ok(Parsed { tree: binary::tree_of(input), layout: Layout::Binary }),
+        Format::Dotenv | Format::Ini | Format::Json => {
+            let parsed = parse(format, input)?;
+            refuse_repeated_keys(format, &parsed.tree)?;
+            Ok(parsed)
+        }
         other => parse(other, input),
     }
+}
+
+/// The first key defined twice in one mapping (a dotenv file, an INI
+/// section, any JSON object) is an error naming it. Repeated INI sections
+/// stay separate entries, as sops's go-ini reads them, so they are fine.
+fn refuse_repeated_keys(format: Format, tree: &Tree) -> Result<()> {
+    use crate::tree::{MapItem, SeqItem, Value};
+    fn check(items: &[MapItem], within: &str, format: Format) -> Result<()> {
+        let mut seen = std::collections::HashSet::new();
+        for item in items {
+            let MapItem::Pair(pair) = item else { continue };
+            if !seen.insert(pair.key.name.as_str()) {
+                let message = format!("key {:?} is defined twice{within}; keep one", pair.key.name);
+                return Err(crate::error::Error::Parse { format: format.name(), message });
+            }
+        }
+        Ok(())
+    }
+    for document in &tree.documents {
+        match format {
+            Format::Ini => {
+                for item in &document.items {
+                    if let MapItem::Pair(section) = item
+                        && let Value::Map(keys) = &section.value.value
+                    {
+                        check(keys, &format!(" in section [{}]", section.key.name), format)?;
+                    }
+                }
+            }
+            Format::Json => {
+                // Every object, without recursion (nesting depth is the
+                // parser's to limit, not ours to overflow).
+                check(&document.items, "", format)?;
+                let mut stack: Vec<&Node> = document
+                    .items
+                    .iter()
+                    .filter_map(|item| if let MapItem::Pair(p) = item { Some(&p.value) } else { None })
+                    .collect();
+                while let Some(node) = stack.pop() {
+                    match &node.value {
+                        Value::Map(items) => {
+                            check(items, "", format)?;
+                            stack.extend(items.iter().filter_map(|item| match item {
+                                MapItem::Pair(p) => Some(&p.value),
+                                MapItem::Comment(_) => None,
+                            }));
+                        }
+                        Value::Seq(items) => stack.extend(items.iter().filter_map(|item| match item {
+                            SeqItem::Value(v) => Some(v),
+                            SeqItem::Comment(_) => None,
+                        })),
+                        Value::Scalar(_) => {}
+                    }
+                }
+            }
+            _ => check(&document.items, "", format)?,
+        }
+    }
+    Ok(())
 }
 
 /// Parse an encrypted file. The binary store's encrypted form is JSON.
@@ -195,6 +265,15 @@ pub fn emit(
     metadata: Option<&Node>,
     options: &StoreOptions,
 ) -> Result<Vec<u8>> {
+    // Only YAML holds several documents. sops writes the first and drops
+    // the others without a word; we refuse rather than lose them.
+    if format != Format::Yaml && tree.documents.len() > 1 {
+        return Err(crate::error::Error::Emit(format!(
+            "a {} file holds one document, and this one has {}; decrypt to YAML instead",
+            format.name(),
+            tree.documents.len()
+        )));
+    }
     match (format, layout) {
         (Format::Yaml, Some(Layout::Yaml(layout))) => yaml::emit_spliced(tree, layout, metadata, options),
         (Format::Yaml, _) => yaml::emit_fresh(tree, metadata, options),
@@ -232,13 +311,19 @@ pub fn emit_value(format: Format, node: &Node, options: &StoreOptions) -> Result
 }
 
 /// A top-level key and value as an environment variable (`exec-env`):
-/// dotenv files are read in our documented dialect (no `export`, no quotes);
+/// dotenv files are read in our documented dialect (`export KEY=`, quotes
+/// that are not part of the value, inline comments; see docs/formats.md);
 /// other formats give the key and value as they are.
 pub fn interpret_env(
     format: Format,
     key: &str,
     value: zeroize::Zeroizing<String>,
 ) -> (String, zeroize::Zeroizing<String>) {
-    let _ = format;
-    (key.to_owned(), value)
+    match format {
+        Format::Dotenv => {
+            let interpreted = dotenv::interpret(key, &value);
+            (interpreted.name, interpreted.value)
+        }
+        _ => (key.to_owned(), value),
+    }
 }

@@ -1,5 +1,5 @@
 //! The TOML store. sops has none (its issue #369), so the layout is ours;
-//! `docs/toml.md` describes it for other tools.
+//! `docs/formats.md` (TOML) describes it for other tools.
 //!
 //! Reading uses `toml_edit`'s span-keeping [`toml_edit::Document`]: it gives
 //! the logical tables in first-appearance order (which becomes the tree's

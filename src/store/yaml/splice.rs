@@ -210,6 +210,15 @@ impl Collector<'_> {
         top_level: bool,
     ) -> std::result::Result<(), NeedsFresh> {
         let mut seen = vec![false; entry.entries.len()];
+        // The original entries of each key, in order, and how many of them
+        // are already matched: a pair takes the first unmatched one. (A
+        // search through all entries per pair made 10,000 keys quadratic.)
+        let mut by_key: HashMap<&str, (Vec<usize>, usize)> = HashMap::with_capacity(entry.entries.len());
+        for (i, (key, _)) in entry.entries.iter().enumerate() {
+            if let Some(key) = key.as_deref() {
+                by_key.entry(key).or_default().0.push(i);
+            }
+        }
         let mut insert_at = entry.range.start;
         for item in items {
             let pair = match item {
@@ -219,11 +228,11 @@ impl Collector<'_> {
                 }
                 MapItem::Pair(pair) => pair,
             };
-            let original = entry
-                .entries
-                .iter()
-                .enumerate()
-                .position(|(i, (key, _))| !seen[i] && key.as_deref() == Some(pair.key.name.as_str()));
+            let original = by_key.get_mut(pair.key.name.as_str()).and_then(|(indices, used)| {
+                let next = indices.get(*used).copied();
+                *used += 1;
+                next
+            });
             match original {
                 Some(i) => {
                     seen[i] = true;
@@ -260,6 +269,16 @@ impl Collector<'_> {
         entry: &CollectionEntry,
     ) -> std::result::Result<(), NeedsFresh> {
         let mut seen = vec![false; entry.entries.len()];
+        // Position handles are unique, so a map finds each original item
+        // in constant time (a search per item was quadratic).
+        let by_src: HashMap<Src, usize> = entry
+            .item_srcs
+            .iter()
+            .enumerate()
+            .filter(|(_, src)| **src != Src::NONE)
+            .map(|(i, src)| (*src, i))
+            .rev()
+            .collect();
         let mut insert_at = entry.range.start;
         for item in items {
             let value = match item {
@@ -270,9 +289,7 @@ impl Collector<'_> {
                 SeqItem::Value(value) => value,
             };
             let original = (value.src != Src::NONE)
-                .then(|| {
-                    entry.item_srcs.iter().enumerate().position(|(i, src)| !seen[i] && *src == value.src)
-                })
+                .then(|| by_src.get(&value.src).copied().filter(|i| !seen[*i]))
                 .flatten();
             match original {
                 Some(i) => {
@@ -425,10 +442,14 @@ pub fn styled_tokens(tree: &Tree, layout: &Layout, options: &StoreOptions) -> Ha
     while let Some(node) = stack.pop() {
         match &node.value {
             Value::Scalar(scalar) => {
-                let Some(SrcEntry::Scalar { range, .. }) = layout.entry(node.src) else {
+                let Some(SrcEntry::Scalar { range, style, .. }) = layout.entry(node.src) else {
                     continue;
                 };
                 let original = &layout.source[range.clone()];
+                let column = range.start - layout.source[..range.start].rfind('\n').map_or(0, |i| i + 1);
+                if *style == TokenStyle::Plain && is_plain_as_written(scalar, original, column) {
+                    continue;
+                }
                 if rendered_text(layout, node.src, scalar, options).as_deref() != Some(original) {
                     // A quoted string that its quotes alone explain is
                     // remembered as the quote, so changing the value
@@ -490,6 +511,30 @@ fn spells(text: &str, scalar: &Scalar) -> bool {
         Some(Node { value: Value::Scalar(parsed), .. }) => crate::style::same_value(parsed, scalar),
         _ => false,
     }
+}
+
+/// Whether a plain token would be written back exactly as it is, without
+/// running the emitter: a string whose text is the token itself, made of
+/// letters, digits, `_ . / -` and single spaces between words, starting with
+/// a letter or digit, and not a YAML 1.1 boolean (`yes`, `Off`: read as
+/// strings, quoted on output). go-yaml folds a plain scalar only at a space
+/// past column 80, so a token with spaces must end before that (`column` is
+/// where it starts). Our parser resolved the token to that string, and
+/// otherwise the emitter quotes a string only when its plain form would
+/// resolve to something else or holds syntax, so there is nothing to
+/// remember. Most values of real files take this path, which saves the
+/// emitter's analysis of every value when encrypting.
+pub(super) fn is_plain_as_written(scalar: &Scalar, original: &str, column: usize) -> bool {
+    let Scalar::Str(bytes) = scalar else { return false };
+    let text = bytes.as_bytes();
+    let has_space = text.contains(&b' ');
+    text == original.as_bytes()
+        && (!has_space || column + text.len() <= 80)
+        && text.first().is_some_and(u8::is_ascii_alphanumeric)
+        && text.last().is_some_and(|b| *b != b' ')
+        && !text.windows(2).any(|w| w == b"  ")
+        && text.iter().all(|b| b.is_ascii_alphanumeric() || matches!(b, b'_' | b'.' | b'/' | b'-' | b' '))
+        && !super::resolve::is_yaml11_bool(original)
 }
 
 /// A leaf's text: envelopes as plain scalars (quoted inside flow

@@ -284,3 +284,29 @@ fn structural_changes_touch_only_their_lines() {
     });
     assert_eq!(out, "a: 1\nb: 2\nc: 3\n");
 }
+
+proptest::proptest! {
+    /// The shortcut that skips the emitter for simple plain values agrees
+    /// with the emitter: whatever it accepts is written back as it was.
+    #[test]
+    fn plain_shortcut_agrees_with_the_emitter(
+        text in "[A-Za-z0-9][A-Za-z0-9_./ -]{0,90}|y|n|yes|No|ON|off|true|null|1e3|0x1F|12|1_000|.5",
+        column in 0usize..40,
+    ) {
+        if let Some(resolved) = match super::resolve::resolve_plain(&text) {
+            super::resolve::Resolved::Scalar(scalar) => Some(scalar),
+            _ => None,
+        } && super::splice::is_plain_as_written(&resolved, &text, column + 3)
+        {
+            // As the value of a key that ends where the token starts.
+            let key = "k".repeat(column + 1);
+            let document = format!("{key}: {text}\n");
+            let (tree, layout) = parse(document.as_bytes()).unwrap();
+            let rendered = super::splice::rendered_text(&layout, tree.documents[0].items.iter().find_map(|i| match i {
+                crate::tree::MapItem::Pair(p) => Some(p.value.src),
+                _ => None,
+            }).unwrap(), &resolved, &crate::store::StoreOptions::default());
+            proptest::prop_assert_eq!(rendered.as_deref(), Some(text.as_str()));
+        }
+    }
+}
