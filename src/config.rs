@@ -22,7 +22,7 @@ use crate::error::{Error, Result};
 use crate::keys::age::AgeKey;
 use crate::keys::{AzureKvKey, GcpKmsKey, HcVaultKey, KmsKey, MasterKey, PgpKey};
 use crate::metadata::KeyGroup;
-use crate::store::StoreOptions;
+use crate::store::{MAX_JSON_INDENT, StoreOptions};
 use crate::tree::{MapItem, Node, Scalar, SeqItem, Value};
 use crate::walk::SelectionRule;
 
@@ -457,6 +457,9 @@ fn parse_stores(node: &Node) -> std::result::Result<StoreOptions, String> {
                 "json" => {
                     if indent < -1 {
                         return Err("stores.json.indent must be -1 (tabs) or more".into());
+                    }
+                    if indent > MAX_JSON_INDENT as i64 {
+                        return Err(format!("stores.json.indent must be at most {MAX_JSON_INDENT}"));
                     }
                     options.json_indent = (indent >= 0).then_some(indent as usize);
                 }

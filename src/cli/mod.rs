@@ -216,6 +216,13 @@ fn apply_indent(options: &mut StoreOptions, indent: Option<i64>) -> Result<()> {
         if indent < 0 {
             return Err(Error::InvalidArgument("--indent must not be negative".into()));
         }
+        if indent > crate::store::MAX_JSON_INDENT as i64 {
+            // It also sets the JSON indentation, which is bounded.
+            return Err(Error::InvalidArgument(format!(
+                "--indent must be at most {}",
+                crate::store::MAX_JSON_INDENT
+            )));
+        }
         options.yaml_indent = if indent == 0 { 4 } else { indent as usize };
         options.json_indent = Some(indent as usize);
     }

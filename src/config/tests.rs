@@ -80,6 +80,8 @@ fn invalid_configs_are_explained() {
         ("creation_rules:\n  - cipher: rot13\n", "cipher"),
         ("creation_rules:\n  - kms: arn:nope\n", "KMS key ARN"),
         ("stores:\n  yaml:\n    indent: -1\n", "indent"),
+        // Found by fuzzing: each write repeated the unit on every line.
+        ("stores:\n  json:\n    indent: 1000000000000\n", "at most 64"),
         ("creation_rules: [\n", "yaml"),
     ] {
         let err = load(text).expect_err(text);

@@ -16,6 +16,13 @@ use crate::tree::{Key, MapItem, Node, Pair, Scalar, SeqItem, Value};
 const MAP: &str = "__map_";
 const LIST: &str = "__list_";
 
+/// The null elements that sparse or out-of-order list indices may add in
+/// one file, in all. sops writes indices densely, so real metadata needs
+/// none; without a total, keys like `x1__list_9999`, `x2__list_9999`, ...
+/// each added 10,000 nodes for 16 bytes of input, and a 64 KiB file took
+/// gigabytes (found by fuzzing the metadata loader).
+const MAX_PADDING: usize = 10_000;
+
 /// The flat pairs of a metadata mapping, sorted byte-wise by key (as sops
 /// writes dotenv). Values have newlines escaped as `\n`.
 pub fn flatten(metadata: &Node) -> Vec<(String, String)> {
@@ -72,13 +79,14 @@ enum Step<'a> {
 /// prefix or section), unescaping `\n`.
 pub fn unflatten(pairs: &[(String, String)]) -> Result<Node> {
     let mut root = Node::map(Vec::new());
+    let mut padding_left = MAX_PADDING;
     for (key, value) in pairs {
         let (first, steps) = split_key(key)?;
         let mut node = child_of_map(&mut root, first);
         for step in steps {
             node = match step {
                 Step::Map(name) => child_of_map(node, name),
-                Step::List(index) => child_of_list(node, index)?,
+                Step::List(index) => child_of_list(node, index, &mut padding_left)?,
             };
         }
         node.value = Value::Scalar(Scalar::Str(SecretBytes::from(value.replace("\\n", "\n"))));
@@ -128,8 +136,9 @@ fn child_of_map<'a>(node: &'a mut Node, name: &str) -> &'a mut Node {
     }
 }
 
-/// Element `index` of a list node, growing the list with nulls.
-fn child_of_list(node: &mut Node, index: usize) -> Result<&mut Node> {
+/// Element `index` of a list node, growing the list with nulls, which are
+/// taken from `padding_left`.
+fn child_of_list<'a>(node: &'a mut Node, index: usize, padding_left: &mut usize) -> Result<&'a mut Node> {
     // A hostile file could name index 10^12; metadata lists are short.
     if index > 10_000 {
         return Err(Error::BadMetadata(format!("metadata list index {index} is too large")));
@@ -138,6 +147,11 @@ fn child_of_list(node: &mut Node, index: usize) -> Result<&mut Node> {
         node.value = Value::Seq(Vec::new());
     }
     let Value::Seq(items) = &mut node.value else { unreachable!("made a list above") };
+    let padding = index.saturating_sub(items.len());
+    if padding > *padding_left {
+        return Err(Error::BadMetadata("the metadata's list indices leave too many gaps".into()));
+    }
+    *padding_left -= padding;
     while items.len() <= index {
         items.push(SeqItem::Value(Node::scalar(Scalar::Null)));
     }
@@ -253,5 +267,23 @@ mod tests {
             ("a__list_0".into(), "z".into()),
         ]);
         assert!(node.is_ok());
+    }
+
+    /// Found by fuzzing: many keys each naming a far list index made
+    /// millions of null elements from a small file.
+    #[test]
+    fn sparse_list_indices_are_bounded_in_total() {
+        let far: Vec<(String, String)> =
+            (0..2400).map(|i| (format!("x{i}__list_9999__list_9999"), "v".into())).collect();
+        let err = unflatten(&far).unwrap_err();
+        assert_eq!(err.exit_code(), 1);
+        assert!(err.to_string().contains("too many gaps"), "{err}");
+        // Indices in any order still rebuild dense lists, whatever their size.
+        let reversed: Vec<(String, String)> =
+            (0..5000).rev().map(|i| (format!("age__list_{i}__map_recipient"), "r".into())).collect();
+        let node = unflatten(&reversed).unwrap();
+        let Value::Map(items) = &node.value else { panic!("a mapping") };
+        let MapItem::Pair(pair) = &items[0] else { panic!("a pair") };
+        assert!(matches!(&pair.value.value, Value::Seq(list) if list.len() == 5000));
     }
 }

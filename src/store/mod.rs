@@ -89,6 +89,12 @@ pub struct StoreOptions {
     pub json_indent: Option<usize>,
 }
 
+/// The widest JSON indentation accepted (`stores.json.indent`, `--indent`).
+/// sops has no limit, but the unit is repeated on every line at every
+/// level, so a config saying 10^12 would make each write ask for terabytes
+/// (found by fuzzing); no real file is indented by more than a few spaces.
+pub const MAX_JSON_INDENT: usize = 64;
+
 impl Default for StoreOptions {
     fn default() -> Self {
         StoreOptions { yaml_indent: 4, json_indent: None }

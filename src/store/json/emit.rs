@@ -22,7 +22,7 @@ use super::{MAX_EMIT_DEPTH, word_at, word_needs_attention};
 use crate::error::{Error, Result};
 use crate::gofmt;
 use crate::secret::wipe_string;
-use crate::store::StoreOptions;
+use crate::store::{MAX_JSON_INDENT, StoreOptions};
 use crate::tree::{Key, MapItem, Node, Scalar, SeqItem, Tree, Value};
 
 /// sops's output: Go `json.Marshal` then indented (TAB per level by default,
@@ -32,10 +32,7 @@ use crate::tree::{Key, MapItem, Node, Scalar, SeqItem, Tree, Value};
 /// named `sops` in the tree is left out in favour of `metadata`; only the
 /// first document is written, as sops does.
 pub fn emit_fresh(tree: &Tree, metadata: Option<&Node>, options: &StoreOptions) -> Result<Vec<u8>> {
-    let unit = match options.json_indent {
-        None => vec![b'\t'],
-        Some(width) => vec![b' '; width],
-    };
+    let unit = indent_unit(options)?;
     let style = Style { unit: &unit, newline: b"\n", comma: b",", colon: b": " };
     let items = tree.documents.first().map_or(&[][..], |doc| &doc.items[..]);
     let levels = unit.len() + 1;
@@ -48,13 +45,23 @@ pub fn emit_fresh(tree: &Tree, metadata: Option<&Node>, options: &StoreOptions) 
     Ok(out.into_vec())
 }
 
+/// One indentation step: a TAB by default, else `json_indent` spaces.
+/// Options built by the config loader or the command line are already
+/// within [`MAX_JSON_INDENT`]; a library caller's are checked here.
+pub(super) fn indent_unit(options: &StoreOptions) -> Result<Vec<u8>> {
+    match options.json_indent {
+        None => Ok(vec![b'\t']),
+        Some(width) if width <= MAX_JSON_INDENT => Ok(vec![b' '; width]),
+        Some(width) => Err(Error::Emit(format!(
+            "a JSON indentation of {width} is more than the {MAX_JSON_INDENT} allowed"
+        ))),
+    }
+}
+
 /// One value on its own, as `--extract` prints a number or a list: the
 /// value's JSON text, without a trailing newline (as sops prints it).
 pub fn emit_value(node: &Node, options: &StoreOptions) -> Result<Vec<u8>> {
-    let unit = match options.json_indent {
-        None => vec![b'\t'],
-        Some(width) => vec![b' '; width],
-    };
+    let unit = indent_unit(options)?;
     let style = Style { unit: &unit, newline: b"\n", comma: b",", colon: b": " };
     let mut out = SecretBuf::with_capacity(size_of(node, unit.len() + 1, 1) + 16);
     style.write_value(&mut out, node, &mut Vec::new(), 1)?;

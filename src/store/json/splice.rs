@@ -24,7 +24,9 @@
 
 use std::borrow::Cow;
 
-use super::emit::{SecretBuf, Style, emit_fresh, size_of, top_level_members, write_scalar, write_string};
+use super::emit::{
+    SecretBuf, Style, emit_fresh, indent_unit, size_of, top_level_members, write_scalar, write_string,
+};
 use super::parse::{line_indent, unescape};
 use super::{Layout, Span};
 use crate::error::Result;
@@ -45,10 +47,9 @@ pub fn emit_spliced(
     let [document] = tree.documents.as_slice() else {
         return emit_fresh(tree, metadata, options);
     };
-    let unit = match (layout.indent, options.json_indent) {
-        (Some(unit), _) => vec![unit.byte; unit.width],
-        (None, Some(width)) => vec![b' '; width],
-        (None, None) => vec![b'\t'],
+    let unit = match layout.indent {
+        Some(unit) => vec![unit.byte; unit.width],
+        None => indent_unit(options)?,
     };
     let text: &[u8] = &layout.text;
     let mut splicer = Splicer {

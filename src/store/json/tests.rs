@@ -624,3 +624,19 @@ fn shortest_float_ties_round_to_even_as_go_does() {
         assert_eq!(render_scalar(&Scalar::Float(value)).unwrap(), sops);
     }
 }
+
+/// Found by fuzzing the config loader: `stores.json.indent: 10^12` made the
+/// writers allocate the unit without bound. The config and `--indent` now
+/// refuse it; a library caller's options get an error here, not an abort.
+#[test]
+fn an_absurd_indentation_is_an_error_not_an_allocation() {
+    let (tree, layout) = parse(b"{\n  \"a\": {\n    \"b\": 1\n  }\n}\n").unwrap();
+    let options = StoreOptions { json_indent: Some(1 << 40), ..StoreOptions::default() };
+    assert_eq!(emit_fresh(&tree, None, &options).unwrap_err().exit_code(), 4);
+    let node = crate::tree::Node::map(Vec::new());
+    assert_eq!(emit_value(&node, &options).unwrap_err().exit_code(), 4);
+    // The file's own indentation wins when splicing, so nothing is asked.
+    assert!(emit_spliced(&tree, &layout, Some(&node), &options).is_ok());
+    let options = StoreOptions { json_indent: Some(crate::store::MAX_JSON_INDENT), ..options };
+    assert!(emit_fresh(&tree, None, &options).is_ok());
+}

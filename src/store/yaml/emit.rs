@@ -375,6 +375,13 @@ impl Emitter {
     fn collection(&mut self, node: &Node, indent: usize, parent: usize, end_foot: Vec<u8>) {
         let is_map = matches!(node.value, Value::Map(_));
         if is_empty_collection(node) == Some(true) {
+            if self.w.column == 0 && indent > parent {
+                // A foot comment of the previous entry was just written on
+                // its own line after `key:` or `-`, so `{}`/`[]` would
+                // start a line at the parent's column and read as a new
+                // key: indent it as the value it is (found by fuzzing).
+                self.w.indent_to(indent);
+            }
             self.flow_empty(is_map, parent, indent, end_foot);
             return;
         }

@@ -177,6 +177,14 @@ impl<'s> Builder<'s> {
             Event::MappingStart(style, anchor, _) | Event::SequenceStart(style, anchor, _) => {
                 let is_map = matches!(event, Event::MappingStart(..));
                 let ctx = self.context(range.start);
+                if ctx.is_key {
+                    // `{}: x`, `? [a, b]`: keys are names in the tree, and
+                    // sops (go-yaml into strings) refuses these too. Without
+                    // this check the collection would complete as a value
+                    // with no key pending (found by fuzzing).
+                    let what = if is_map { "a mapping" } else { "a sequence" };
+                    return Err(self.error_at(range.start, &format!("{what} cannot be a mapping key")));
+                }
                 let flow = style == StructureStyle::Flow || ctx.flow;
                 let indent = if !is_map && !flow { self.dash_column(range.start) } else { span.start.col() };
                 if self.current_layout.as_ref().is_some_and(|_| self.frames.is_empty()) {

@@ -159,6 +159,32 @@ fn rejects_bad_yaml_with_sops_exit_codes() {
     assert_eq!(err.exit_code(), 2);
 }
 
+/// Found by fuzzing: a collection in key position reached `complete` with
+/// no key pending and panicked. sops refuses these with exit 2 too.
+#[test]
+fn collections_as_mapping_keys_are_refused_not_a_panic() {
+    for text in ["{}:", "[a, b]: x\n", "a: 1\n? {k: v}\n: x\n", "x: {[1]: 2}\n", "? - a\n"] {
+        let err = parse(text.as_bytes()).err().unwrap_or_else(|| panic!("{text:?} parsed"));
+        assert_eq!(err.exit_code(), 2, "{text:?}: {err}");
+        assert!(err.to_string().contains("cannot be a mapping key"), "{text:?}: {err}");
+    }
+}
+
+/// Found by fuzzing: a comment left pending after a nested sequence was
+/// written between `k:` and its `{}`, which then started a line at the
+/// key's column and the output did not parse. It is indented as a value.
+#[test]
+fn fresh_output_with_a_comment_before_an_empty_collection_parses() {
+    for text in ["b:\n-\n#\n -\nk: {}\n", "b:\n-\n#\n -\n- []\n", "a:\n  b:\n  -\n  #\n   -\n  k: []\nz: 1\n"]
+    {
+        let (tree, _) = parse(text.as_bytes()).unwrap();
+        let fresh = emit_fresh(&tree, None, &StoreOptions::default()).unwrap();
+        let (again, _) = parse(&fresh)
+            .unwrap_or_else(|e| panic!("{text:?} wrote {:?}: {e}", String::from_utf8_lossy(&fresh)));
+        assert_eq!(again.documents[0].items.len(), tree.documents[0].items.len());
+    }
+}
+
 #[test]
 fn alias_bombs_are_stopped() {
     let mut text = String::from("a0: &a0 [x, x, x, x, x, x, x, x, x, x]\n");
