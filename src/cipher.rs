@@ -124,10 +124,10 @@ impl Envelope {
         if rest.contains('\n') {
             return Err(EnvelopeError::Malformed);
         }
-        let (cipher_name, rest) = rest.split_once(",data:").ok_or(EnvelopeError::Malformed)?;
-        let (data, rest) = rest.split_once(",iv:").ok_or(EnvelopeError::Malformed)?;
-        let (iv, rest) = rest.split_once(",tag:").ok_or(EnvelopeError::Malformed)?;
-        let (tag, rest) = rest.split_once(",type:").ok_or(EnvelopeError::Malformed)?;
+        let (cipher_name, rest) = split_at_field(rest, "data:").ok_or(EnvelopeError::Malformed)?;
+        let (data, rest) = split_at_field(rest, "iv:").ok_or(EnvelopeError::Malformed)?;
+        let (iv, rest) = split_at_field(rest, "tag:").ok_or(EnvelopeError::Malformed)?;
+        let (tag, rest) = split_at_field(rest, "type:").ok_or(EnvelopeError::Malformed)?;
         let close = rest.rfind(']').ok_or(EnvelopeError::Malformed)?;
         let type_name = &rest[..close];
         if cipher_name.is_empty()
@@ -164,6 +164,17 @@ impl Envelope {
         out.push(']');
         out
     }
+}
+
+/// `text.split_once(",label")` without building a substring searcher for
+/// every call: a file has one envelope per value and four fields in each,
+/// and the searcher's setup cost more than the search (5% of decrypting
+/// 10,000 values). Finds the first comma followed by the label, which is
+/// exactly the first occurrence of `,label`.
+fn split_at_field<'a>(text: &'a str, label: &str) -> Option<(&'a str, &'a str)> {
+    text.match_indices(',')
+        .find(|(at, _)| text[at + 1..].starts_with(label))
+        .map(|(at, _)| (&text[..at], &text[at + 1 + label.len()..]))
 }
 
 /// Unknown names from a file are echoed in errors; keep them short.
@@ -325,5 +336,14 @@ mod tests {
     fn trailing_text_after_the_bracket_is_ignored_like_sops() {
         let env = Envelope::parse("ENC[AES256_GCM,data:AA==,iv:AA==,tag:AA==,type:str]junk").unwrap();
         assert_eq!(env.value_type, ValueType::Str);
+    }
+
+    proptest::proptest! {
+        /// The hand-written field split is `split_once(",label")`.
+        #[test]
+        fn field_split_is_split_once(text in "[a-z,:]{0,24}", label in "(data|iv|tag|type):|a|,") {
+            let expected = text.split_once(&format!(",{label}"));
+            proptest::prop_assert_eq!(super::split_at_field(&text, &label), expected);
+        }
     }
 }

@@ -359,3 +359,17 @@ fn changed_values_keep_their_place_and_read_back() {
     let (again, _) = parse_ok(&out);
     assert_eq!(describe(&again).matches("k=\" new;value \"").count(), 1, "{}", describe(&again));
 }
+
+/// Found by fuzzing: go-ini writes the value `"""` as it is, and reads that
+/// line back as the start of a `"""`-quoted value that never closes. sops
+/// prints the same line when decrypting such a value, so we print it too
+/// (compatibility over repair); the gap is pinned here so that a change to
+/// either side is a decision, not an accident.
+#[test]
+fn a_value_of_three_double_quotes_does_not_read_back_as_in_go_ini() {
+    let parsed = crate::store::parse_plain(Format::Ini, b"a=\"\"\"").unwrap();
+    let fresh = crate::store::emit(Format::Ini, &parsed.tree, None, None, &StoreOptions::default()).unwrap();
+    assert_eq!(fresh, b"a = \"\"\"\n");
+    let Err(error) = crate::store::parse_plain(Format::Ini, &fresh) else { panic!("it read back") };
+    assert!(error.to_string().contains("line 1: a quoted value is not closed"), "{error}");
+}

@@ -530,11 +530,28 @@ pub(super) fn is_plain_as_written(scalar: &Scalar, original: &str, column: usize
     let has_space = text.contains(&b' ');
     text == original.as_bytes()
         && (!has_space || column + text.len() <= 80)
-        && text.first().is_some_and(u8::is_ascii_alphanumeric)
+        && has_simple_plain_shape(text)
+        && !super::resolve::is_yaml11_bool(original)
+}
+
+/// Letters, digits, `_ . / -` and single spaces between words, starting
+/// with a letter or digit: nothing that is YAML syntax anywhere.
+fn has_simple_plain_shape(text: &[u8]) -> bool {
+    text.first().is_some_and(u8::is_ascii_alphanumeric)
         && text.last().is_some_and(|b| *b != b' ')
         && !text.windows(2).any(|w| w == b"  ")
         && text.iter().all(|b| b.is_ascii_alphanumeric() || matches!(b, b'_' | b'.' | b'/' | b'-' | b' '))
-        && !super::resolve::is_yaml11_bool(original)
+}
+
+/// Whether a decrypted string is written plain as it is, without running
+/// the emitter: a simple shape without spaces (so go-yaml never folds it,
+/// whatever the column) whose plain form reads back as this string (not
+/// `123`, `true`, `2001-12-14`, `yes`). Most values of real files take this
+/// path, which saves the emitter's analysis of every value when decrypting.
+pub(super) fn is_plain_without_analysis(text: &str) -> bool {
+    !text.contains(' ')
+        && has_simple_plain_shape(text.as_bytes())
+        && super::resolve::writes_as_plain_string(text)
 }
 
 /// A leaf's text: envelopes as plain scalars (quoted inside flow
@@ -545,6 +562,11 @@ fn render_leaf(scalar: &Scalar, ctx: &ScalarContext) -> String {
         && let Some(text) = bytes.as_str().filter(|t| is_envelope_text(t))
     {
         return if ctx.flow { format!("\"{text}\"") } else { text.to_owned() };
+    }
+    if let Scalar::Str(bytes) = scalar
+        && let Some(text) = bytes.as_str().filter(|t| is_plain_without_analysis(t))
+    {
+        return text.to_owned();
     }
     emit::render_scalar(scalar, ctx)
 }

@@ -327,4 +327,19 @@ proptest::proptest! {
             proptest::prop_assert_eq!(rendered.as_deref(), Some(text.as_str()));
         }
     }
+
+    /// The decrypt-side shortcut agrees with the emitter, in block and flow
+    /// context, at any column.
+    #[test]
+    fn plain_without_analysis_agrees_with_the_emitter(
+        text in "[A-Za-z0-9][A-Za-z0-9_./-]{0,100}|y|n|yes|No|ON|off|true|null|1e3|0x1F|12|1_000|.5|2001-12-14|1:20|.inf|0o17",
+        parent_column in 0usize..60,
+        flow in proptest::bool::ANY,
+    ) {
+        if super::splice::is_plain_without_analysis(&text) {
+            let ctx = super::emit::ScalarContext { flow, block_indent: parent_column + 2, is_key: false, parent_column };
+            let emitted = super::emit_scalar::render_scalar(&crate::tree::Scalar::str(&text), &ctx);
+            proptest::prop_assert_eq!(emitted, text);
+        }
+    }
 }
