@@ -12,8 +12,11 @@
 //! starting with `#` or `;` keeps that marker followed by one space and the
 //! trimmed rest, any other line gets `; ` in front (trimmed for key
 //! comments, as is for section comments). Those rules have gaps (a value
-//! `"x"` comes back as `x`); they are reproduced, not fixed, because sops
-//! decrypting our output must print what it prints for its own.
+//! `"x"` comes back as `x`, one holding `"""` does not read back at all);
+//! they are reproduced, not fixed, because sops decrypting our output must
+//! print what it prints for its own. The one exception: a key starting with
+//! `#`, `;` or `[`, which go-ini writes bare and then reads as something
+//! else, is backquoted (found by fuzzing; go-ini reads it back either way).
 
 use std::borrow::Cow;
 
@@ -122,6 +125,12 @@ pub(super) fn key_token(name: &str) -> Cow<'_, str> {
         Cow::Owned(format!("`{name}`"))
     } else if name.contains('`') {
         Cow::Owned(format!("\"\"\"{name}\"\"\""))
+    } else if name.starts_with(['#', ';', '[']) {
+        // Stricter than go-ini, which writes such a key bare, so that the
+        // line reads back as a comment or a broken section header and the
+        // key is lost (a YAML key `#id` converted to INI, say). A quoted
+        // key is read the same way by go-ini, so sops reads our file.
+        Cow::Owned(format!("`{name}`"))
     } else {
         Cow::Borrowed(name)
     }
@@ -222,7 +231,11 @@ mod tests {
         assert_eq!(key_token("k:2"), "`k:2`");
         assert_eq!(key_token("k\"3"), "`k\"3`");
         assert_eq!(key_token("k`4"), "\"\"\"k`4\"\"\"");
-        assert_eq!(key_token("#k5"), "#k5");
+        // Where go-ini writes the key bare and loses it, we quote it.
+        assert_eq!(key_token("#k5"), "`#k5`");
+        assert_eq!(key_token(";k6"), "`;k6`");
+        assert_eq!(key_token("[k7"), "`[k7`");
+        assert_eq!(key_token("k#8"), "k#8");
     }
 
     #[test]

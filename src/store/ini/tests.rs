@@ -264,7 +264,16 @@ fn converted_trees_are_written_as_sops_writes_them() {
         assert_eq!(show(&emit_fresh(&tree, None, &opts()).unwrap()), *expected);
     }
     let (tree, _) = crate::store::json::parse(&data("keys-and-values.json")).unwrap();
-    assert_eq!(show(&emit_fresh(&tree, None, &opts()).unwrap()), show(&data("keys-and-values.sops.ini")));
+    // Byte for byte what sops wrote, except the keys starting with `#`, `;`
+    // or `[`, which sops writes bare (and then reads as a comment or a
+    // broken section header) and we backquote (see render::key_token).
+    let sops_wrote = show(&data("keys-and-values.sops.ini"));
+    let expected = sops_wrote
+        .replace("\n#k5       = v", "\n`#k5`     = v")
+        .replace("\n;k6       = v", "\n`;k6`     = v")
+        .replace("\n[k8]      = v", "\n`[k8]`    = v");
+    assert_ne!(expected, sops_wrote);
+    assert_eq!(show(&emit_fresh(&tree, None, &opts()).unwrap()), expected);
     // YAML comments: a section's first comment goes before its header as
     // it is; a later one replaces the comment of the key before it.
     let yaml = b"# c0\nDEFAULT:\n    # c1\n    a: x\ny:\n    # c2\n    b: 2\n    # c3\n    c: 3\n    # c4\n    # c5\n";
