@@ -382,3 +382,16 @@ fn a_value_of_three_double_quotes_does_not_read_back_as_in_go_ini() {
     let Err(error) = crate::store::parse_plain(Format::Ini, &fresh) else { panic!("it read back") };
     assert!(error.to_string().contains("line 1: a quoted value is not closed"), "{error}");
 }
+
+/// Found by fuzzing: keys that differ only in surrounding spaces are
+/// distinct in a tree converted from JSON or YAML but the same key to
+/// go-ini, which trims every key, quoted or not. The written file then has
+/// a repeated key, which our reader refuses (exit 2) rather than keep one.
+#[test]
+fn keys_differing_only_in_surrounding_spaces_collide_as_in_go_ini() {
+    let (tree, _) = crate::store::json::parse(br#"{"s": {"a": "1", " a": "2"}}"#).unwrap();
+    let fresh = emit_fresh(&tree, None, &opts()).unwrap();
+    let Err(error) = crate::store::parse_plain(Format::Ini, &fresh) else { panic!("it read back") };
+    assert!(error.to_string().contains("is defined twice"), "{error}");
+    assert_eq!(error.exit_code(), 2);
+}
