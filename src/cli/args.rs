@@ -75,12 +75,14 @@ const ROTATE_EXAMPLES: &str = "\
 Examples:
   sops-rs rotate -i secrets.enc.yaml                       # new data key, same recipients
   sops-rs rotate -i --add-age age1new... --rm-age age1old... secrets.enc.yaml
-  sops-rs rotate -i --cipher aes256_gcm secrets.enc.yaml   # switch the file to AES-GCM";
+  sops-rs rotate -i --cipher aes256_gcm secrets.enc.yaml   # switch the file to AES-GCM
+  sops-rs rotate -i --json secrets/*.yaml                  # several files, a JSON report";
 
 const UPDATEKEYS_EXAMPLES: &str = "\
 Examples:
   sops-rs updatekeys secrets.enc.yaml          # shows what changes, asks before writing
-  sops-rs updatekeys -y secrets/*.yaml         # no questions (CI)";
+  sops-rs updatekeys -y secrets/*.yaml         # no questions (CI)
+  sops-rs updatekeys -y --json secrets/*.yaml  # a JSON report for scripts";
 
 const GROUPS_EXAMPLES: &str = "\
 Examples:
@@ -382,9 +384,12 @@ pub struct RotateArgs {
     pub cipher: Option<String>,
     #[command(flatten)]
     pub decrypt: OpenArgs,
-    /// The file to rotate.
+    /// Print one JSON object per file (file, status, detail) instead of nothing; needs -i.
+    #[arg(long)]
+    pub json: bool,
+    /// The file to rotate; several files need -i.
     #[arg(value_name = "FILE")]
-    pub file: Option<PathBuf>,
+    pub files: Vec<PathBuf>,
 }
 
 #[derive(Args, Debug, Default)]
@@ -398,6 +403,9 @@ pub struct UpdatekeysArgs {
     /// Order in which key types are tried, e.g. `age,kms`.
     #[arg(long, value_name = "TYPES", env = "SOPS_DECRYPTION_ORDER")]
     pub decryption_order: Option<String>,
+    /// Print a JSON report, one object per file (file, status, detail, added, removed).
+    #[arg(long)]
+    pub json: bool,
     /// The files to update.
     #[arg(value_name = "FILE", required = true)]
     pub files: Vec<PathBuf>,

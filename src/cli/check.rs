@@ -14,6 +14,8 @@ use std::path::{Path, PathBuf};
 
 use super::args::{CheckArgs, FilestatusArgs};
 use super::common::Context;
+use super::progress::Progress;
+use super::report::{self, FileReport};
 use crate::config::Config;
 use crate::error::{Error, Result};
 use crate::keys::KeyServices;
@@ -58,15 +60,22 @@ pub fn check(ctx: &Context, services: &KeyServices, args: &CheckArgs) -> Result<
     }
     files.sort();
     files.dedup();
-    let findings: Vec<Finding> =
-        files.iter().map(|file| check_file(ctx, file, &config, services, args.verify)).collect();
+    let progress = Progress::new(&ctx.env, files.len(), "checking");
+    let findings: Vec<Finding> = files
+        .iter()
+        .map(|file| {
+            progress.start(file);
+            let finding = check_file(ctx, file, &config, services, args.verify);
+            progress.advance();
+            finding
+        })
+        .collect();
+    progress.finish();
     let bad = findings.iter().filter(|f| f.status != "ok").count();
     if args.json {
-        let report: Vec<serde_json::Value> = findings
-            .iter()
-            .map(|f| serde_json::json!({"file": f.file.to_string_lossy(), "status": f.status, "detail": f.detail}))
-            .collect();
-        println!("{}", serde_json::to_string_pretty(&report).unwrap_or_default());
+        let reports: Vec<FileReport> =
+            findings.iter().map(|f| FileReport::new(&f.file, f.status, f.detail.clone())).collect();
+        report::print_json(&reports);
     } else {
         for finding in findings.iter().filter(|f| f.status != "ok") {
             println!("{}: {} ({})", finding.file.display(), finding.status.replace('_', " "), finding.detail);

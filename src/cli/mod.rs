@@ -11,7 +11,9 @@ mod decrypt;
 mod edit;
 mod encrypt;
 mod exec;
+mod progress;
 mod rekey;
+mod report;
 mod setunset;
 mod signals;
 
@@ -90,7 +92,7 @@ fn audit_target(cli: &Cli) -> Option<(&'static str, Vec<PathBuf>)> {
     Some(match &cli.command {
         Some(Command::Encrypt(args)) => ("encrypt", file(&args.file)),
         Some(Command::Decrypt(args)) => ("decrypt", file(&args.file)),
-        Some(Command::Rotate(args)) => ("rotate", file(&args.file)),
+        Some(Command::Rotate(args)) => ("rotate", args.files.clone()),
         Some(Command::Updatekeys(args)) => ("updatekeys", args.files.clone()),
         Some(Command::Groups(GroupsCommand::Add(args))) => ("groups-add", vec![args.file.clone()]),
         Some(Command::Groups(GroupsCommand::Delete(args))) => ("groups-delete", vec![args.file.clone()]),
@@ -159,7 +161,8 @@ fn dispatch(cli: Cli, ctx: &Context, services: &KeyServices) -> Result<()> {
                 // SOPS_RS_CIPHER must not switch an existing file's cipher.
                 cipher: None,
                 decrypt: cli.legacy_decrypt_args,
-                file: cli.legacy_file,
+                json: false,
+                files: cli.legacy_file.into_iter().collect(),
             };
             rekey::rotate(ctx, services, &args)
         }

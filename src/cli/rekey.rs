@@ -1,15 +1,27 @@
 //! `rotate`, `updatekeys` and `groups`: changing who can open a file.
+//!
+//! `updatekeys` takes several files, as in sops, and `rotate` does too when
+//! they are written back in place (`-i`); both then show a progress bar
+//! (see `progress`) and can print a JSON report (see `report`). Without
+//! `--json` the first failure ends the run, as sops does for `updatekeys`,
+//! so scripts written for sops see the same exit code at the same point.
+//! With `--json` every file is tried and reported, and the exit code is the
+//! first failure's: a script gets the whole picture and still a non-zero
+//! status.
 
 use std::io::{BufRead, Write};
 use std::path::Path;
 
 use super::args::{GroupsAddArgs, GroupsDeleteArgs, RotateArgs, UpdatekeysArgs};
 use super::common::{self, Context, Destination};
+use super::progress::Progress;
+use super::report::{self, FileReport};
 use crate::cipher::CipherKind;
+use crate::config::Config;
 use crate::error::{Error, Result};
 use crate::keys::KeyServices;
 use crate::keys::group::DecryptionOrder;
-use crate::ops::rekey::{self, Rewrap, RotateRequest};
+use crate::ops::rekey::{self, KeyChanges, Rewrap, RotateRequest};
 use crate::store::Format;
 
 fn decryption_order(text: Option<&str>) -> Result<DecryptionOrder> {
@@ -22,11 +34,51 @@ fn format_of(path: &Path, input_type: Option<&str>) -> Format {
 }
 
 pub fn rotate(ctx: &Context, services: &KeyServices, args: &RotateArgs) -> Result<()> {
+    let Some(first) = args.files.first() else {
+        return Err(Error::InvalidArgument("rotate needs a file: `sops-rs rotate -i FILE`".into()));
+    };
+    // Several results cannot share stdout or one --output path, and a JSON
+    // report cannot share stdout with the file itself.
+    if args.files.len() > 1 && !args.output.in_place {
+        return Err(Error::ConflictingParameters("rotating several files needs -i".into()));
+    }
+    if args.json && !args.output.in_place && args.output.output.is_none() {
+        return Err(Error::ConflictingParameters(
+            "--json prints a report on stdout, so the file must go elsewhere: add -i or --output".into(),
+        ));
+    }
+    if args.files.len() == 1 && !args.json {
+        return rotate_one(ctx, services, args, first);
+    }
+    let progress = Progress::new(&ctx.env, args.files.len(), "rotating");
+    let mut reports = Vec::new();
+    let mut first_error = None;
+    for path in &args.files {
+        progress.start(path);
+        match rotate_one(ctx, services, args, path) {
+            Ok(()) => {
+                reports.push(FileReport::new(path, "rotated", "new data key; every value encrypted again"))
+            }
+            Err(error) if args.json => {
+                reports.push(FileReport::error(path, &error));
+                first_error.get_or_insert(error);
+            }
+            Err(error) => {
+                progress.suspend(|| eprintln!("{}: not rotated", path.display()));
+                return Err(error);
+            }
+        }
+        progress.advance();
+    }
+    progress.finish();
+    if args.json {
+        report::print_json(&reports);
+    }
+    first_error.map_or(Ok(()), Err)
+}
+
+fn rotate_one(ctx: &Context, services: &KeyServices, args: &RotateArgs, path: &Path) -> Result<()> {
     let (add, remove) = args.changes.split();
-    let path = args
-        .file
-        .as_deref()
-        .ok_or_else(|| Error::InvalidArgument("rotate needs a file: `sops-rs rotate -i FILE`".into()))?;
     if !path.exists() && !args.changes.is_empty() {
         return Err(Error::CannotChangeKeysOfMissingFile(path.to_owned()));
     }
@@ -67,48 +119,110 @@ pub fn rotate(ctx: &Context, services: &KeyServices, args: &RotateArgs) -> Resul
     common::write(&common::destination(&args.output, &input, false), &output)
 }
 
+/// What `updatekeys` did with one file.
+enum Outcome {
+    Unchanged,
+    Declined(KeyChanges),
+    Applied(KeyChanges),
+}
+
 pub fn updatekeys(ctx: &Context, services: &KeyServices, args: &UpdatekeysArgs) -> Result<()> {
     let config = ctx.config()?.ok_or(Error::NoKeys)?;
     let order = decryption_order(args.decryption_order.as_deref())?;
+    let progress = Progress::new(&ctx.env, args.files.len(), "updating keys");
+    // With --json and -y nothing needs a person, so nothing is said to one;
+    // without -y the changes are shown because the question is about them.
+    let talk = !args.json || !args.yes;
+    let say = |line: String| {
+        if talk {
+            progress.suspend(|| eprintln!("{line}"));
+        }
+    };
+    let mut reports = Vec::new();
+    let mut first_error = None;
     for path in &args.files {
-        let input = ctx.read_file(path)?;
-        let format = format_of(path, args.input_type.as_deref());
-        let rule = config.rule_for(path)?;
-        let metadata = rekey::read_metadata(&input, format)?;
-        let changes = rekey::key_changes(&metadata.key_groups, &rule.key_groups);
-        if changes.is_empty() {
-            eprintln!("{}: already up to date", path.display());
-            continue;
-        }
-        eprintln!("The following changes will be made to the file's groups:");
-        if changes.groups_before != changes.groups_after {
-            eprintln!("  key groups: {} -> {}", changes.groups_before, changes.groups_after);
-        }
-        for added in &changes.added {
-            eprintln!("+++ {added}");
-        }
-        for removed in &changes.removed {
-            eprintln!("--- {removed}");
-        }
-        if !args.yes && !confirm("Is this okay? (y/n): ")? {
-            eprintln!("{}: changes not applied", path.display());
-            continue;
-        }
-        let request = Rewrap {
-            format,
-            key_groups: rule.key_groups.clone(),
-            shamir_threshold: None,
-            decryption_order: order.clone(),
-            store_options: config.stores,
+        progress.start(path);
+        let outcome = update_one(ctx, services, args, &config, &order, path, &progress, &say);
+        progress.advance();
+        let report = match outcome {
+            Ok(Outcome::Unchanged) => {
+                say(format!("{}: already up to date", path.display()));
+                FileReport::new(path, "unchanged", "the key groups already match the creation rule")
+            }
+            Ok(Outcome::Declined(changes)) => {
+                say(format!("{}: changes not applied", path.display()));
+                with_changes(FileReport::new(path, "declined", "the changes were not confirmed"), changes)
+            }
+            Ok(Outcome::Applied(changes)) => {
+                say(format!("{}: key groups updated", path.display()));
+                with_changes(
+                    FileReport::new(path, "updated", "key groups now match the creation rule"),
+                    changes,
+                )
+            }
+            // Without --json the first failure ends the run, as in sops.
+            Err(error) if !args.json => return Err(error),
+            Err(error) => {
+                let report = FileReport::error(path, &error);
+                first_error.get_or_insert(error);
+                report
+            }
         };
-        let output = rekey::rewrap(&input, request, services)?;
-        common::write(
-            &Destination::File { path: path.clone(), new_mode: crate::fsio::SHARED_MODE },
-            &output,
-        )?;
-        eprintln!("{}: key groups updated", path.display());
+        reports.push(report);
     }
-    Ok(())
+    progress.finish();
+    if args.json {
+        report::print_json(&reports);
+    }
+    first_error.map_or(Ok(()), Err)
+}
+
+fn with_changes(report: FileReport, changes: KeyChanges) -> FileReport {
+    report.with("added", changes.added).with("removed", changes.removed)
+}
+
+#[allow(clippy::too_many_arguments)] // one file's share of the loop's state
+fn update_one(
+    ctx: &Context,
+    services: &KeyServices,
+    args: &UpdatekeysArgs,
+    config: &Config,
+    order: &DecryptionOrder,
+    path: &Path,
+    progress: &Progress,
+    say: &dyn Fn(String),
+) -> Result<Outcome> {
+    let input = ctx.read_file(path)?;
+    let format = format_of(path, args.input_type.as_deref());
+    let rule = config.rule_for(path)?;
+    let metadata = rekey::read_metadata(&input, format)?;
+    let changes = rekey::key_changes(&metadata.key_groups, &rule.key_groups);
+    if changes.is_empty() {
+        return Ok(Outcome::Unchanged);
+    }
+    say("The following changes will be made to the file's groups:".into());
+    if changes.groups_before != changes.groups_after {
+        say(format!("  key groups: {} -> {}", changes.groups_before, changes.groups_after));
+    }
+    for added in &changes.added {
+        say(format!("+++ {added}"));
+    }
+    for removed in &changes.removed {
+        say(format!("--- {removed}"));
+    }
+    if !args.yes && !progress.suspend(|| confirm("Is this okay? (y/n): "))? {
+        return Ok(Outcome::Declined(changes));
+    }
+    let request = Rewrap {
+        format,
+        key_groups: rule.key_groups.clone(),
+        shamir_threshold: None,
+        decryption_order: order.clone(),
+        store_options: config.stores,
+    };
+    let output = rekey::rewrap(&input, request, services)?;
+    common::write(&Destination::File { path: path.to_owned(), new_mode: crate::fsio::SHARED_MODE }, &output)?;
+    Ok(Outcome::Applied(changes))
 }
 
 /// Ask on stderr and read the answer from stdin, as sops does.
