@@ -542,3 +542,33 @@ fn with_mac_only_encrypted_plain_values_are_unprotected() {
         },
     );
 }
+
+#[test]
+fn a_tampered_encrypted_comment_is_kept_verbatim_with_a_warning() {
+    let sandbox = Sandbox::new();
+    let enc = encrypt(&sandbox, "# a comment to hide\nkey: value\n", &[1], &[]);
+    let comment = enc.lines().find(|l| l.starts_with("#ENC[")).expect("the comment is encrypted");
+    let at = comment.find("data:").unwrap() + "data:".len();
+    let flipped_char = if &comment[at..=at] == "A" { "B" } else { "A" };
+    let flipped = format!("{}{flipped_char}{}", &comment[..at], &comment[at + 1..]);
+    // Comments are outside the MAC, and a comment that does not decrypt is
+    // taken for one written before comments were encrypted: sops and
+    // sops-rs print it as it is and go on. sops-rs also warns.
+    let output = check(
+        &sandbox,
+        &Tampered {
+            what: "encrypted comment changed",
+            text: replace_once(&enc, comment, &flipped),
+            code: 0,
+            explains: "",
+            sops_code: 0,
+        },
+    );
+    assert_eq!(stdout_text(&output), format!("{flipped}\nkey: value\n"));
+    assert!(
+        stderr_text(&output)
+            .contains("warning: a comment at the top level could not be decrypted and is kept as it is"),
+        "{}",
+        stderr_text(&output)
+    );
+}
