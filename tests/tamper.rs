@@ -323,7 +323,7 @@ fn changes_to_lastmodified_or_the_mac_are_caught() {
     let data_at = mac.find("data:").unwrap() + "data:".len();
     let flipped_char = if &mac[data_at..data_at + 1] == "A" { "B" } else { "A" };
     let flipped = format!("{}{flipped_char}{}", &mac[..data_at], &mac[data_at + 1..]);
-    let explains = "Cannot decrypt MAC";
+    let explains = "MAC";
     let cases = [
         Tampered {
             what: "lastmodified changed",
@@ -337,6 +337,13 @@ fn changes_to_lastmodified_or_the_mac_are_caught() {
             text: replace_once(&enc, mac, &flipped),
             code: 51,
             explains,
+            sops_code: 51,
+        },
+        Tampered {
+            what: "mac removed",
+            text: replace_once(&enc, &format!("{}\n", line_starting(&enc, "    mac: ")), ""),
+            code: 51,
+            explains: "MAC mismatch. File has no MAC",
             sops_code: 51,
         },
         Tampered {
@@ -570,5 +577,25 @@ fn a_tampered_encrypted_comment_is_kept_verbatim_with_a_warning() {
             .contains("warning: a comment at the top level could not be decrypted and is kept as it is"),
         "{}",
         stderr_text(&output)
+    );
+}
+
+#[test]
+fn a_lowered_shamir_threshold_does_not_open_the_file_with_fewer_keys() {
+    let sandbox = Sandbox::new();
+    // shamir_threshold is outside the MAC, but one share is not the data
+    // key whatever the metadata says (Shamir needs two points of a degree-1
+    // polynomial): key 1 alone still fails. Raised thresholds are in
+    // tests/hostile_input.rs (absurd_shamir_thresholds_fail_cleanly).
+    let source = std::fs::read_to_string(vectors().join("cases/shamir_2of3/enc.yaml")).unwrap();
+    check(
+        &sandbox,
+        &Tampered {
+            what: "shamir_threshold 2 -> 1, one key",
+            text: replace_once(&source, "shamir_threshold: 2", "shamir_threshold: 1"),
+            code: 128,
+            explains: "Failed to get the data key",
+            sops_code: 128,
+        },
     );
 }
