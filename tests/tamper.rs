@@ -90,6 +90,14 @@ fn check(sandbox: &Sandbox, case: &Tampered) -> Output {
     output
 }
 
+/// What sops 3.11 prints on stderr decrypting `text` with key 1, when it is
+/// available: where sops-rs is stricter than sops is in its messages.
+fn sops_stderr(sandbox: &Sandbox, text: &str) -> Option<String> {
+    let sops = common::reference_sops()?;
+    let file = write(sandbox.path(), "for-sops.yaml", text);
+    Some(stderr_text(&decrypt_with(sandbox, &sops, &file, &key(1), &[])))
+}
+
 /// Encrypt `plain` to the given keys with AES-GCM, so sops can read it.
 fn encrypt(sandbox: &Sandbox, plain: &str, recipients: &[u8], extra: &[&str]) -> String {
     let file = write(sandbox.path(), "plain.yaml", plain);
@@ -311,6 +319,10 @@ fn added_and_changed_plain_values_are_caught_by_the_mac_or_the_selection_rule() 
     for case in &cases {
         check(&sandbox, case);
     }
+    // sops prints the plain value it did not expect; we name its place.
+    if let Some(theirs) = sops_stderr(&sandbox, &cases[0].text) {
+        assert!(theirs.contains("Input string evil does not match"), "{theirs}");
+    }
 }
 
 #[test]
@@ -466,16 +478,17 @@ fn what_the_format_cannot_detect_goes_through() {
     assert!(stdout_text(&output).contains("\ncode: 1234\n"), "now an int:\n{}", stdout_text(&output));
     // On text that is not a number the conversion fails, naming the value's
     // place but not the value (sops prints it: `parsing "alice"`).
-    check(
-        &sandbox,
-        &Tampered {
-            what: "type:str -> type:int on text",
-            text: replace_once(&enc, user, &user.replace("type:str]", "type:int]")),
-            code: 25,
-            explains: "value at [\"db\"][\"user\"]: the decrypted value is not a valid int",
-            sops_code: 25,
-        },
-    );
+    let on_text = Tampered {
+        what: "type:str -> type:int on text",
+        text: replace_once(&enc, user, &user.replace("type:str]", "type:int]")),
+        code: 25,
+        explains: "value at [\"db\"][\"user\"]: the decrypted value is not a valid int",
+        sops_code: 25,
+    };
+    check(&sandbox, &on_text);
+    if let Some(theirs) = sops_stderr(&sandbox, &on_text.text) {
+        assert!(theirs.contains("parsing \"alice\""), "sops prints the decrypted value: {theirs}");
+    }
     // Key names are not hashed: renaming the key of a plain value passes.
     let renamed = replace_once(&enc, "host_unencrypted:", "evil_unencrypted:");
     let output = check(
