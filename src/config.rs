@@ -230,10 +230,9 @@ fn parse_rule(node: &Node) -> std::result::Result<CreationRule, String> {
             "path_regex" => {
                 let pattern = text(value, name)?;
                 if !pattern.is_empty() {
-                    rule.path_regex = Some(
-                        Regex::new(&pattern)
-                            .map_err(|e| format!("path_regex {pattern:?} is invalid: {e}"))?,
-                    );
+                    rule.path_regex = Some(Regex::new(&pattern).map_err(|e| {
+                        format!("path_regex {pattern:?} is invalid: {}", crate::walk::regex_problem(&e))
+                    })?);
                 }
             }
             "age" => flat

@@ -65,6 +65,13 @@ impl EnvVars {
         }
         for (name, value) in from_this_file {
             check_name(&name)?;
+            // Checked here, not left to spawn: its "nul byte found in provided
+            // data" names neither the variable nor the cause.
+            if value.contains('\0') {
+                return Err(Error::InvalidArgument(format!(
+                    "the value of {name} contains a NUL byte, which an environment variable cannot hold"
+                )));
+            }
             if self.vars.insert(name.clone(), value).is_some() && !self.conflicts.contains(&name) {
                 self.conflicts.push(name);
             }
@@ -191,5 +198,13 @@ mod tests {
         let mut env = EnvVars::default();
         assert!(env.add_tree(&yaml("\"a=b\": x\n"), &same).is_err());
         assert_eq!(command_with_path("cat {} > /dev/null; wc -c {}", "/p"), "cat /p > /dev/null; wc -c /p");
+    }
+
+    #[test]
+    fn a_value_with_a_nul_byte_is_an_error_naming_the_variable_not_the_value() {
+        let mut env = EnvVars::default();
+        let error = env.add_tree(&yaml("db:\n  token: \"canary\\0xyz\"\n"), &same).unwrap_err().to_string();
+        assert!(error.contains("db__token") && error.contains("NUL"), "{error}");
+        assert!(!error.contains("canary") && !error.contains("xyz"), "{error}");
     }
 }

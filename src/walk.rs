@@ -65,7 +65,8 @@ impl SelectionRule {
 
     /// Build a rule from its metadata field name and value.
     pub fn from_field(field: &str, value: &str) -> std::result::Result<SelectionRule, String> {
-        let regex = || Regex::new(value).map_err(|e| format!("invalid {field} {value:?}: {e}"));
+        let regex =
+            || Regex::new(value).map_err(|e| format!("invalid {field} {value:?}: {}", regex_problem(&e)));
         Ok(match field {
             "unencrypted_suffix" => SelectionRule::UnencryptedSuffix(value.to_owned()),
             "encrypted_suffix" => SelectionRule::EncryptedSuffix(value.to_owned()),
@@ -577,6 +578,15 @@ impl<'a> Walker<'a> {
         }
         (MacHex(hex), self.warnings)
     }
+}
+
+/// What is wrong with a pattern, on one line. The regex crate draws the
+/// pattern with a caret under the fault over several lines; an error message
+/// here is one line, and its last line names the fault.
+pub(crate) fn regex_problem(error: &regex::Error) -> String {
+    let text = error.to_string();
+    let last = text.lines().rev().find(|line| !line.trim().is_empty()).unwrap_or_default();
+    last.trim().trim_start_matches("error: ").to_owned()
 }
 
 fn scalar_kind(scalar: &Scalar) -> &'static str {
