@@ -176,7 +176,8 @@ fn split_at_field<'a>(text: &'a str, label: &str) -> Option<(&'a str, &'a str)> 
     // setup costs more than it saves. `,` is ASCII, so `at` and the label's
     // end are character boundaries.
     let bytes = text.as_bytes();
-    let at = (0..bytes.len()).find(|&at| bytes[at] == b',' && bytes[at + 1..].starts_with(label.as_bytes()))?;
+    let at =
+        (0..bytes.len()).find(|&at| bytes[at] == b',' && bytes[at + 1..].starts_with(label.as_bytes()))?;
     Some((&text[..at], &text[at + 1 + label.len()..]))
 }
 

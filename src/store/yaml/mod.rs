@@ -5,6 +5,7 @@
 //! into the original bytes (`splice`) or, without them, emits the tree the
 //! way sops's go-yaml encoder does (`emit`).
 
+mod block_scan;
 pub mod emit;
 pub mod emit_scalar;
 mod layout;

@@ -49,6 +49,9 @@ pub fn parse(input: &[u8]) -> Result<(Tree, Layout)> {
     if text.trim().is_empty() {
         return Err(Error::EmptyInput);
     }
+    if let Some(parsed) = parse_block_subset(text) {
+        return parsed;
+    }
     let mut builder = Builder::new(text);
     let mut options = Options::default();
     options.block_nesting_limit = MAX_NESTING;
@@ -64,6 +67,27 @@ pub fn parse(input: &[u8]) -> Result<(Tree, Layout)> {
         builder.event(event, span)?;
     }
     builder.finish()
+}
+
+/// The fast path: the block subset read by `block_scan` into the same
+/// builder, or None when the text is outside it (and the builder, which
+/// may have seen part of it, is dropped).
+fn parse_block_subset(text: &str) -> Option<Result<(Tree, Layout)>> {
+    let mut builder = Builder::new(text);
+    match super::block_scan::scan(text, |event, span| builder.event(event, span)) {
+        super::block_scan::Scan::Declined => None,
+        super::block_scan::Scan::Done(Ok(())) => Some(builder.finish()),
+        super::block_scan::Scan::Done(Err(error)) => Some(Err(error)),
+    }
+}
+
+/// granit's events for `text` (for the fast path's differential tests).
+#[cfg(test)]
+pub(super) fn granit_events(text: &str) -> std::result::Result<Vec<(Event<'_>, Span)>, String> {
+    let mut options = Options::default();
+    options.block_nesting_limit = MAX_NESTING;
+    options.flow_nesting_limit = MAX_NESTING;
+    Parser::new_from_str_with_options(text, options).map(|e| e.map_err(|e| e.to_string())).collect()
 }
 
 /// 1-based line and column of a byte offset, for messages.
