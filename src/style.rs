@@ -94,7 +94,12 @@ impl StyleMemory {
         if self.by_place.is_empty() {
             return HashMap::new();
         }
-        places_by_src(tree)
+        // Only the paths the memory names are counted and spelled out: a
+        // file remembers a few styles, and building the place of each of
+        // its 40,000 leaves was a seventh of decrypting it.
+        let wanted: std::collections::HashSet<&str> =
+            self.by_place.keys().filter_map(|place| place.rsplit_once('#').map(|(path, _)| path)).collect();
+        places_where(tree, |path| wanted.contains(path))
             .into_iter()
             .filter_map(|(src, place)| self.by_place.get(&place).map(|text| (src, text.clone())))
             .collect()
@@ -105,6 +110,12 @@ impl StyleMemory {
 /// `n` counts the leaves at that path in walk order (list items share a
 /// path), by the leaf's source position. Leaves without one still count.
 pub fn places_by_src(tree: &Tree) -> Vec<(Src, String)> {
+    places_where(tree, |_| true)
+}
+
+/// [`places_by_src`] for the leaves whose path `wanted` accepts (counts
+/// are per path, so leaving the others out changes no place).
+fn places_where(tree: &Tree, wanted: impl Fn(&str) -> bool) -> Vec<(Src, String)> {
     let mut places = Vec::new();
     let mut counts: HashMap<String, usize> = HashMap::new();
     // (node, its path) in walk order, without recursion.
@@ -114,6 +125,9 @@ pub fn places_by_src(tree: &Tree) -> Vec<(Src, String)> {
     // apart from values, per enclosing path.
     let mut comment_counts: HashMap<String, usize> = HashMap::new();
     let mut comment_at = |comment: &Comment, path: &str, places: &mut Vec<(Src, String)>| {
+        if !wanted(path) {
+            return;
+        }
         let count = comment_counts.entry(path.to_owned()).or_insert(0);
         if comment.src != Src::NONE {
             places.push((comment.src, format!("{path}#c{count}")));
@@ -137,6 +151,9 @@ pub fn places_by_src(tree: &Tree) -> Vec<(Src, String)> {
     while let Some((node, path)) = stack.pop() {
         match &node.value {
             Value::Scalar(_) => {
+                if !wanted(&path) {
+                    continue;
+                }
                 let count = counts.entry(path.clone()).or_insert(0);
                 if node.src != Src::NONE {
                     places.push((node.src, format!("{path}#{count}")));

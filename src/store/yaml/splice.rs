@@ -568,6 +568,13 @@ fn render_leaf(scalar: &Scalar, ctx: &ScalarContext) -> String {
     {
         return text.to_owned();
     }
+    // Numbers, booleans, null and times are written as their plain text,
+    // which never holds a space or a line break that layout could touch.
+    if !matches!(scalar, Scalar::Str(_))
+        && let Some(text) = super::emit_scalar::plain_text(scalar).filter(|t| !t.contains([' ', '\n']))
+    {
+        return text;
+    }
     emit::render_scalar(scalar, ctx)
 }
 

@@ -342,4 +342,31 @@ proptest::proptest! {
             proptest::prop_assert_eq!(emitted, text);
         }
     }
+
+    /// Numbers, booleans, null and times skip the emitter; it would have
+    /// written the same text.
+    #[test]
+    fn non_strings_without_analysis_agree_with_the_emitter(
+        int in proptest::num::i64::ANY,
+        float in proptest::num::f64::ANY,
+        parent_column in 0usize..60,
+        flow in proptest::bool::ANY,
+    ) {
+        let time = crate::timestamp::Timestamp::parse_rfc3339("2024-05-06T07:08:09.5+02:00").unwrap();
+        for scalar in [
+            crate::tree::Scalar::Int(int),
+            crate::tree::Scalar::Float(float),
+            crate::tree::Scalar::Float(f64::INFINITY),
+            crate::tree::Scalar::Float(f64::NAN),
+            crate::tree::Scalar::Bool(int % 2 == 0),
+            crate::tree::Scalar::Null,
+            crate::tree::Scalar::Time(time),
+        ] {
+            let ctx = super::emit::ScalarContext { flow, block_indent: parent_column + 2, is_key: false, parent_column };
+            let emitted = super::emit_scalar::render_scalar(&scalar, &ctx);
+            if let Some(text) = super::emit_scalar::plain_text(&scalar).filter(|t| !t.contains([' ', '\n'])) {
+                proptest::prop_assert_eq!(emitted, text);
+            }
+        }
+    }
 }
