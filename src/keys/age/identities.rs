@@ -312,11 +312,6 @@ impl AgeIdentities {
             .collect()
     }
 
-    /// Every place identities were looked for, by label.
-    pub(super) fn places(&self) -> Vec<&str> {
-        self.records.iter().map(|r| &*r.label).collect()
-    }
-
     pub(super) fn default_file(&self) -> Option<&str> {
         self.default_file.as_deref()
     }

@@ -384,16 +384,13 @@ impl<'a> Attempt<'a> {
         let default = self.identities.default_file().unwrap_or("$XDG_CONFIG_HOME/sops/age/keys.txt");
         KeyFailure::new(
             FailureKind::NoIdentity,
-            format!(
-                "no age identity found to decrypt the key for {}: looked in {}",
-                self.shown,
-                self.identities.places().join(", ")
-            ),
+            // The report lists every place looked in once, after all the
+            // keys, so the key's own line only says what is missing.
+            "no age identity found".to_owned(),
         )
         .with_hint(format!(
-            "put the identity for {} (a line starting AGE-SECRET-KEY-1) in {default}, \
-             or set SOPS_AGE_KEY_FILE to a file that holds it",
-            self.shown
+            "put its identity (a line starting AGE-SECRET-KEY-1) in {default}, \
+             or set SOPS_AGE_KEY_FILE to a file that holds it"
         ))
     }
 
