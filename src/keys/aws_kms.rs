@@ -238,7 +238,7 @@ async fn assume_role(
         let endpoint = env
             .non_empty("AWS_ENDPOINT_URL_STS")
             .or_else(|| env.non_empty("AWS_ENDPOINT_URL"))
-            .map(str::to_owned)
+            .map(super::http::endpoint_of)
             .unwrap_or_else(|| format!("https://sts.{region}.amazonaws.com"));
         KeyFailure::new(
             FailureKind::IdentitySource,
@@ -306,7 +306,8 @@ fn http_client(env: &Environment) -> aws_sdk_kms::config::SharedHttpClient {
 /// the SDK honours, else the regional default.
 fn kms_endpoint(env: &Environment, region: &str) -> String {
     if let Some(url) = env.non_empty("AWS_ENDPOINT_URL_KMS").or_else(|| env.non_empty("AWS_ENDPOINT_URL")) {
-        return url.trim_end_matches('/').to_owned();
+        // Only scheme, host and port: an override may carry user info.
+        return super::http::endpoint_of(url);
     }
     let suffix = if region.starts_with("cn-") { "amazonaws.com.cn" } else { "amazonaws.com" };
     format!("https://kms.{region}.{suffix}")

@@ -54,6 +54,9 @@ fn endpoints_named_in_messages() {
     assert_eq!(kms_endpoint(&env, "eu-west-1"), "http://127.0.0.1:1");
     let env = env.with("AWS_ENDPOINT_URL_KMS", "http://127.0.0.1:2");
     assert_eq!(kms_endpoint(&env, "eu-west-1"), "http://127.0.0.1:2");
+    // An override's user info and path never reach a message.
+    let env = env.with("AWS_ENDPOINT_URL_KMS", "http://proxyuser:s3cret-canary@127.0.0.1:3/kms?token=x");
+    assert_eq!(kms_endpoint(&env, "eu-west-1"), "http://127.0.0.1:3");
 }
 
 #[test]
