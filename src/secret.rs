@@ -66,6 +66,59 @@ impl fmt::Debug for SecretBytes {
     }
 }
 
+/// A growing output buffer for plaintext (the stores' writers). A `Vec`
+/// that grows frees its old allocation without wiping it; this one copies
+/// into a bigger buffer itself and wipes the old one, and wipes its bytes
+/// when dropped.
+pub(crate) struct SecretBuf(Zeroizing<Vec<u8>>);
+
+impl SecretBuf {
+    pub fn with_capacity(capacity: usize) -> SecretBuf {
+        SecretBuf(Zeroizing::new(Vec::with_capacity(capacity)))
+    }
+
+    #[inline]
+    pub fn reserve(&mut self, additional: usize) {
+        if self.0.capacity() - self.0.len() < additional {
+            self.grow(additional);
+        }
+    }
+
+    #[cold]
+    fn grow(&mut self, additional: usize) {
+        let needed = self.0.len() + additional;
+        let mut bigger = Vec::with_capacity(needed.max(self.0.capacity() * 2).max(64));
+        bigger.extend_from_slice(&self.0);
+        // Dropping the old `Zeroizing` wipes it.
+        self.0 = Zeroizing::new(bigger);
+    }
+
+    #[inline]
+    pub fn push(&mut self, byte: u8) {
+        self.reserve(1);
+        self.0.push(byte);
+    }
+
+    #[inline]
+    pub fn extend(&mut self, bytes: &[u8]) {
+        self.reserve(bytes.len());
+        self.0.extend_from_slice(bytes);
+    }
+
+    pub fn as_slice(&self) -> &[u8] {
+        &self.0
+    }
+
+    pub fn last(&self) -> Option<u8> {
+        self.0.last().copied()
+    }
+
+    /// The bytes, handed to the caller (who now owns the plaintext).
+    pub fn into_vec(mut self) -> Vec<u8> {
+        std::mem::take(&mut *self.0)
+    }
+}
+
 /// The 32-byte key that encrypts every value of one file.
 pub struct DataKey(SecretBox<[u8; 32]>);
 

@@ -11,13 +11,11 @@
 //! Everything written may be plaintext, so it goes into a [`SecretBuf`],
 //! which wipes a buffer before letting go of it, including when it grows.
 
-use zeroize::Zeroizing;
-
 use super::METADATA_PREFIX;
 use crate::error::{Error, Result};
 use crate::gofmt;
 use crate::metadata::flat;
-use crate::secret::SecretBytes;
+use crate::secret::{SecretBuf, SecretBytes};
 use crate::store::StoreOptions;
 use crate::tree::{MapItem, Node, Scalar, Tree, Value};
 
@@ -243,48 +241,5 @@ pub(super) fn estimated_value_size(node: &Node) -> usize {
         Value::Scalar(Scalar::Str(bytes) | Scalar::BigInt(bytes)) => 2 * bytes.len(),
         Value::Scalar(_) => 40,
         _ => 0,
-    }
-}
-
-/// A byte buffer for plaintext output: wiped when dropped, and when it
-/// grows the old allocation is wiped too.
-pub(super) struct SecretBuf(Zeroizing<Vec<u8>>);
-
-impl SecretBuf {
-    pub fn with_capacity(capacity: usize) -> SecretBuf {
-        SecretBuf(Zeroizing::new(Vec::with_capacity(capacity)))
-    }
-
-    #[inline]
-    pub fn reserve(&mut self, additional: usize) {
-        if self.0.capacity() - self.0.len() < additional {
-            self.grow(additional);
-        }
-    }
-
-    #[cold]
-    fn grow(&mut self, additional: usize) {
-        let needed = self.0.len() + additional;
-        let mut bigger = Vec::with_capacity(needed.max(self.0.capacity() * 2).max(64));
-        bigger.extend_from_slice(&self.0);
-        // Dropping the old `Zeroizing` wipes it.
-        self.0 = Zeroizing::new(bigger);
-    }
-
-    #[inline]
-    pub fn push(&mut self, byte: u8) {
-        self.reserve(1);
-        self.0.push(byte);
-    }
-
-    #[inline]
-    pub fn extend(&mut self, bytes: &[u8]) {
-        self.reserve(bytes.len());
-        self.0.extend_from_slice(bytes);
-    }
-
-    /// The bytes, handed to the caller (who now owns the plaintext).
-    pub fn into_vec(mut self) -> Vec<u8> {
-        std::mem::take(&mut *self.0)
     }
 }

@@ -16,12 +16,13 @@
 //! ignores the difference.)
 
 use super::emit::{
-    SecretBuf, check_key, estimated_size, estimated_value_size, is_metadata_pair, metadata_size,
-    single_document, write_comment, write_metadata_line, write_node, write_scalar,
+    check_key, estimated_size, estimated_value_size, is_metadata_pair, metadata_size, single_document,
+    write_comment, write_metadata_line, write_node, write_scalar,
 };
 use super::{Layout, Record, RecordKind};
 use crate::error::Result;
 use crate::metadata::flat;
+use crate::secret::SecretBuf;
 use crate::store::StoreOptions;
 use crate::tree::{MapItem, Node, Pair, Src, Tree, Value};
 

@@ -17,9 +17,10 @@
 use std::borrow::Cow;
 use std::collections::HashMap;
 
-use super::render::{self, Buf, CommentStyle};
+use super::render::{self, CommentStyle};
 use crate::error::{Error, Result};
 use crate::metadata::flat;
+use crate::secret::SecretBuf;
 use crate::secret::wipe_string;
 use crate::store::StoreOptions;
 use crate::store::json;
@@ -56,7 +57,7 @@ pub fn emit_fresh(tree: &Tree, metadata: Option<&Node>, _options: &StoreOptions)
     if metadata.is_some() {
         sections.push(metadata_section(&metadata_pairs));
     }
-    let mut out = Buf::with_capacity(size_of(&sections));
+    let mut out = SecretBuf::with_capacity(size_of(&sections));
     write_sections(&mut out, &sections, b"\n", true);
     Ok(out.into_vec())
 }
@@ -155,7 +156,12 @@ fn size_of(sections: &[FreshSection]) -> usize {
 /// go-ini's `writeToBuffer` with sops's settings. With `first_is_start`, the
 /// first section is the first of the file, where a `DEFAULT` header is left
 /// out.
-pub(super) fn write_sections(out: &mut Buf, sections: &[FreshSection], newline: &[u8], first_is_start: bool) {
+pub(super) fn write_sections(
+    out: &mut SecretBuf,
+    sections: &[FreshSection],
+    newline: &[u8],
+    first_is_start: bool,
+) {
     let last = sections.len().saturating_sub(1);
     for (i, section) in sections.iter().enumerate() {
         if let Some(comment) = section.comment.filter(|c| !c.is_empty()) {
@@ -178,7 +184,7 @@ pub(super) fn write_sections(out: &mut Buf, sections: &[FreshSection], newline: 
 }
 
 /// Keys with their comments, `=` aligned as go-ini aligns them.
-pub(super) fn write_keys(out: &mut Buf, keys: &[FreshKey], newline: &[u8]) {
+pub(super) fn write_keys(out: &mut SecretBuf, keys: &[FreshKey], newline: &[u8]) {
     let tokens: Vec<Cow<str>> = keys.iter().map(|k| render::key_token(k.name)).collect();
     let align = tokens.iter().map(|t| t.len()).max().unwrap_or(0);
     for (key, token) in keys.iter().zip(&tokens) {
@@ -204,12 +210,12 @@ const MAX_VALUE_DEPTH: usize = 512;
 /// mapping is a list of `{"Key":..,"Value":..}` objects, a comment
 /// `{"Value":..}`, as sops's tree types marshal.
 pub fn emit_value(node: &Node, _options: &StoreOptions) -> Result<Vec<u8>> {
-    let mut out = Buf::with_capacity(64);
+    let mut out = SecretBuf::with_capacity(64);
     write_json(&mut out, node, 0)?;
     Ok(out.into_vec())
 }
 
-fn write_json(out: &mut Buf, node: &Node, depth: usize) -> Result<()> {
+fn write_json(out: &mut SecretBuf, node: &Node, depth: usize) -> Result<()> {
     if depth > MAX_VALUE_DEPTH {
         return Err(Error::Emit(format!("a value nests deeper than {MAX_VALUE_DEPTH} levels")));
     }
@@ -254,14 +260,14 @@ fn write_json(out: &mut Buf, node: &Node, depth: usize) -> Result<()> {
     Ok(())
 }
 
-fn write_json_comment(out: &mut Buf, text: &[u8]) -> Result<()> {
+fn write_json_comment(out: &mut SecretBuf, text: &[u8]) -> Result<()> {
     out.extend(b"{\"Value\":");
     write_json_scalar(out, &Scalar::Str(crate::secret::SecretBytes::new(text.to_vec())))?;
     out.push(b'}');
     Ok(())
 }
 
-fn write_json_scalar(out: &mut Buf, scalar: &Scalar) -> Result<()> {
+fn write_json_scalar(out: &mut SecretBuf, scalar: &Scalar) -> Result<()> {
     let mut text = json::render_scalar(scalar)?;
     out.extend(text.as_bytes());
     wipe_string(&mut text);

@@ -23,50 +23,8 @@ use std::borrow::Cow;
 use zeroize::Zeroizing;
 
 use crate::gofmt;
+use crate::secret::SecretBuf;
 use crate::tree::Scalar;
-
-/// An output buffer that wipes its contents when dropped and when it grows.
-pub(super) struct Buf(Zeroizing<Vec<u8>>);
-
-impl Buf {
-    pub fn with_capacity(capacity: usize) -> Buf {
-        Buf(Zeroizing::new(Vec::with_capacity(capacity)))
-    }
-
-    #[inline]
-    pub fn extend(&mut self, bytes: &[u8]) {
-        if self.0.capacity() - self.0.len() < bytes.len() {
-            self.grow(bytes.len());
-        }
-        self.0.extend_from_slice(bytes);
-    }
-
-    #[inline]
-    pub fn push(&mut self, byte: u8) {
-        self.extend(&[byte]);
-    }
-
-    #[cold]
-    fn grow(&mut self, additional: usize) {
-        let capacity = (self.0.len() + additional).max(self.0.capacity() * 2).max(64);
-        let mut bigger = Vec::with_capacity(capacity);
-        bigger.extend_from_slice(&self.0);
-        // Dropping the old `Zeroizing` wipes it.
-        self.0 = Zeroizing::new(bigger);
-    }
-
-    pub fn as_slice(&self) -> &[u8] {
-        &self.0
-    }
-
-    pub fn last(&self) -> Option<u8> {
-        self.0.last().copied()
-    }
-
-    pub fn into_vec(mut self) -> Vec<u8> {
-        std::mem::take(&mut *self.0)
-    }
-}
 
 /// sops's `ValToString`: the text go-ini is given for a value.
 pub(super) fn value_text(scalar: &Scalar) -> Cow<'_, [u8]> {
@@ -83,12 +41,12 @@ pub(super) fn value_text(scalar: &Scalar) -> Cow<'_, [u8]> {
 
 /// A value as go-ini writes it after ` = `.
 pub(super) fn value_token(scalar: &Scalar) -> Zeroizing<Vec<u8>> {
-    let mut out = Buf::with_capacity(16);
+    let mut out = SecretBuf::with_capacity(16);
     write_value(&mut out, scalar);
     Zeroizing::new(out.into_vec())
 }
 
-pub(super) fn write_value(out: &mut Buf, scalar: &Scalar) {
+pub(super) fn write_value(out: &mut SecretBuf, scalar: &Scalar) {
     let text = value_text(scalar);
     write_value_text(out, &text);
     if let Cow::Owned(mut owned) = text {
@@ -97,7 +55,7 @@ pub(super) fn write_value(out: &mut Buf, scalar: &Scalar) {
 }
 
 /// go-ini's value quoting.
-pub(super) fn write_value_text(out: &mut Buf, value: &[u8]) {
+pub(super) fn write_value_text(out: &mut SecretBuf, value: &[u8]) {
     let (open, close): (&[u8], &[u8]) = if value.iter().any(|&b| b == b'\n' || b == b'`') {
         (b"\"\"\"", b"\"\"\"")
     } else if value.iter().any(|&b| b == b'#' || b == b';') {
@@ -159,7 +117,7 @@ pub(super) enum CommentStyle {
 /// break and is left out. An empty line (which makes go-ini panic) is
 /// written as a bare `;`.
 pub(super) fn write_comment(
-    out: &mut Buf,
+    out: &mut SecretBuf,
     text: &[u8],
     style: CommentStyle,
     indent: &[u8],
@@ -240,17 +198,17 @@ mod tests {
 
     #[test]
     fn comments_are_written_line_by_line() {
-        let mut out = Buf::with_capacity(0);
+        let mut out = SecretBuf::with_capacity(0);
         let text = b"section comment\n#   spaced\n; not a comment?  ";
         write_comment(&mut out, text, CommentStyle::Key, b"", b"\n", false);
         assert_eq!(out.as_slice(), b"; section comment\n# spaced\n; not a comment?");
-        let mut out = Buf::with_capacity(0);
+        let mut out = SecretBuf::with_capacity(0);
         write_comment(&mut out, b"c1\r\n; c2", CommentStyle::Section, b"", b"\n", false);
         assert_eq!(out.as_slice(), b"; c1\r\n; c2");
-        let mut out = Buf::with_capacity(0);
+        let mut out = SecretBuf::with_capacity(0);
         write_comment(&mut out, b"c1\r\n; c2", CommentStyle::Section, b"  ", b"\r\n", true);
         assert_eq!(out.as_slice(), b"  ; c1\r\n  ; c2");
-        let mut out = Buf::with_capacity(0);
+        let mut out = SecretBuf::with_capacity(0);
         write_comment(&mut out, b"\n; b", CommentStyle::Key, b"", b"\n", false);
         assert_eq!(out.as_slice(), b";\n; b");
     }

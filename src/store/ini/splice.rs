@@ -31,10 +31,11 @@
 
 use super::emit::{self, FreshKey};
 use super::parse::comment_text_of;
-use super::render::{self, Buf, CommentStyle};
+use super::render::{self, CommentStyle};
 use super::{CommentEntry, CommentOwner, Entry, Layout, Span, is_section};
 use crate::error::Result;
 use crate::metadata::flat;
+use crate::secret::SecretBuf;
 use crate::store::StoreOptions;
 use crate::tree::{Comment, MapItem, Node, Scalar, Tree, Value};
 
@@ -295,7 +296,7 @@ impl<'t> Plan<'t> {
     fn write(mut self) -> Result<Vec<u8>> {
         let text: &[u8] = &self.layout.text;
         self.edits.sort_by_key(|edit| (edit.start, edit.rank));
-        let mut out = Buf::with_capacity(text.len() + self.growth + self.growth / 4 + 64);
+        let mut out = SecretBuf::with_capacity(text.len() + self.growth + self.growth / 4 + 64);
         let mut cursor = 0usize;
         for edit in &self.edits {
             let (mut start, end) = (edit.start as usize, edit.end as usize);
@@ -318,7 +319,7 @@ impl<'t> Plan<'t> {
         Ok(out.into_vec())
     }
 
-    fn apply(&self, out: &mut Buf, edit: &Edit) -> Result<()> {
+    fn apply(&self, out: &mut SecretBuf, edit: &Edit) -> Result<()> {
         let layout = self.layout;
         let newline = layout.newline();
         match &edit.op {
@@ -412,7 +413,7 @@ fn comment_style(span: &CommentEntry) -> CommentStyle {
 
 /// Keys (and comments) the tree adds to an existing section: each key after
 /// the comments that follow it in the tree, which go-ini reads as its own.
-fn write_new_items(out: &mut Buf, section: &str, items: &[&MapItem], newline: &[u8]) -> Result<()> {
+fn write_new_items(out: &mut SecretBuf, section: &str, items: &[&MapItem], newline: &[u8]) -> Result<()> {
     let mut index = 0;
     while index < items.len() {
         match items[index] {
@@ -452,7 +453,7 @@ fn marker_run_end(piece: &[u8]) -> usize {
 /// line's indentation and marker run, then the text. Under the `; ` run
 /// sops writes, or when the text's own lines could not be written back
 /// safely, the text is written as go-ini writes it.
-fn write_block(out: &mut Buf, layout: &Layout, old: &[u8], text: &[u8], span: &CommentEntry) {
+fn write_block(out: &mut SecretBuf, layout: &Layout, old: &[u8], text: &[u8], span: &CommentEntry) {
     let indent_len = old.len() - old.trim_ascii_start().len();
     let indent = &old[..indent_len];
     let run = &old[indent_len..indent_len + marker_run_end(&old[indent_len..])];
@@ -482,7 +483,7 @@ pub(super) fn comment_memory(layout: &Layout, comment: &Comment) -> Option<Strin
     let block = span.block.map_or(Some(""), |b| layout.str_at(b))?;
     let inline = span.inline.map_or(Some(""), |i| layout.str_at(i))?;
     let text = comment.text.as_bytes();
-    let mut predicted = Buf::with_capacity(block.len() + inline.len() + 8);
+    let mut predicted = SecretBuf::with_capacity(block.len() + inline.len() + 8);
     let same = if !block.is_empty() {
         write_block(&mut predicted, layout, block.as_bytes(), text, span);
         predicted.as_slice() == block.as_bytes() && inline.is_empty()

@@ -16,12 +16,10 @@
 
 use std::fmt::Write as _;
 
-use zeroize::Zeroizing;
-
 use super::{MAX_EMIT_DEPTH, word_at, word_needs_attention};
 use crate::error::{Error, Result};
 use crate::gofmt;
-use crate::secret::wipe_string;
+use crate::secret::{SecretBuf, wipe_string};
 use crate::store::{MAX_JSON_INDENT, StoreOptions};
 use crate::tree::{Key, MapItem, Node, Scalar, SeqItem, Tree, Value};
 
@@ -347,51 +345,6 @@ fn write_valid(out: &mut SecretBuf, text: &[u8]) {
         }
     }
     out.extend(&text[start..]);
-}
-
-/// An output buffer for plaintext. A `Vec` that grows frees its old
-/// allocation without wiping it; this one copies into a bigger buffer
-/// itself and wipes the old one.
-pub(super) struct SecretBuf(Zeroizing<Vec<u8>>);
-
-impl SecretBuf {
-    pub fn with_capacity(capacity: usize) -> SecretBuf {
-        SecretBuf(Zeroizing::new(Vec::with_capacity(capacity)))
-    }
-
-    #[inline]
-    pub fn reserve(&mut self, additional: usize) {
-        if self.0.capacity() - self.0.len() < additional {
-            self.grow(additional);
-        }
-    }
-
-    #[cold]
-    fn grow(&mut self, additional: usize) {
-        let needed = self.0.len() + additional;
-        let capacity = needed.max(self.0.capacity() * 2).max(64);
-        let mut bigger = Vec::with_capacity(capacity);
-        bigger.extend_from_slice(&self.0);
-        // Dropping the old `Zeroizing` wipes it.
-        self.0 = Zeroizing::new(bigger);
-    }
-
-    #[inline]
-    pub fn push(&mut self, byte: u8) {
-        self.reserve(1);
-        self.0.push(byte);
-    }
-
-    #[inline]
-    pub fn extend(&mut self, bytes: &[u8]) {
-        self.reserve(bytes.len());
-        self.0.extend_from_slice(bytes);
-    }
-
-    /// The bytes, handed to the caller (who now owns the plaintext).
-    pub fn into_vec(mut self) -> Vec<u8> {
-        std::mem::take(&mut *self.0)
-    }
 }
 
 impl std::fmt::Write for SecretBuf {

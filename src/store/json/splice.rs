@@ -24,12 +24,11 @@
 
 use std::borrow::Cow;
 
-use super::emit::{
-    SecretBuf, Style, emit_fresh, indent_unit, size_of, top_level_members, write_scalar, write_string,
-};
+use super::emit::{Style, emit_fresh, indent_unit, size_of, top_level_members, write_scalar, write_string};
 use super::parse::{line_indent, unescape};
 use super::{Layout, Span};
 use crate::error::Result;
+use crate::secret::SecretBuf;
 use crate::store::StoreOptions;
 use crate::tree::{Key, MapItem, Node, SeqItem, Src, Tree, Value};
 
