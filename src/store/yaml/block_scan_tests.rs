@@ -148,6 +148,11 @@ impl Gen {
     fn pick<'a>(&mut self, items: &[&'a str]) -> &'a str {
         items[self.below(items.len() as u64)]
     }
+
+    /// Mostly a value the fast path takes, sometimes a tricky one.
+    fn value(&mut self) -> &'static str {
+        if self.below(4) > 0 { self.pick(SIMPLE) } else { self.pick(TRICKY) }
+    }
 }
 
 const KEYS: &[&str] =
@@ -192,54 +197,11 @@ const SIMPLE: &[&str] = &[
     "[] # c",
 ];
 
-const VALUES: &[&str] = &[
-    "x",
-    "hello world",
-    "1",
-    "-1",
-    "1.5",
-    "true",
-    "~",
-    "null",
-    "yes",
-    "a #b",
-    "a: b",
-    "x:",
-    "'sq'",
-    "'it''s'",
-    "\"dq\"",
-    "\"e\\n\"",
-    "\"\"",
-    "''",
-    "[a]",
-    "{a: 1}",
-    "&a x",
-    "*a",
-    "!t x",
-    "- x",
-    "-",
-    "--- x",
-    "héllo",
-    "a  b  ",
-    "@x",
-    "`x`",
-    "%x",
-    "? x",
-    ": x",
-    "x # c",
-    "x #c  ",
-    "http://x:1/y",
-    "a:b",
-    "ENC[AES256_GCM,data:q0=,iv:x,tag:y,type:str]",
-    "2024-01-01",
-    "0x1F",
-    ".inf",
-    "\"a # b\"",
-    "'a: b'",
-    "x\t",
-    "|",
-    "|-",
-    ">",
+/// Values around and outside the subset (the fast path must decline
+/// most of these, or agree with granit on them).
+const TRICKY: &[&str] = &[
+    "a: b", "x:", "'it''s'", "\"e\\n\"", "[a]", "{a: 1}", "&a x", "*a", "!t x", "- x", "-", "--- x", "@x",
+    "`x`", "%x", "? x", ": x", "x\t", ">",
 ];
 
 fn generate_map(g: &mut Gen, indent: usize, depth: usize, out: &mut String) {
@@ -249,7 +211,7 @@ fn generate_map(g: &mut Gen, indent: usize, depth: usize, out: &mut String) {
         let key = if g.below(4) > 0 { g.pick(&KEYS[..10]) } else { g.pick(KEYS) };
         match g.below(if depth < 3 { 8 } else { 4 }) {
             0..=2 => {
-                let value = if g.below(4) > 0 { g.pick(SIMPLE) } else { g.pick(VALUES) };
+                let value = g.value();
                 if value.starts_with('|') {
                     out.push_str(&format!("{pad}{key}: {value}\n"));
                     let deeper = indent + 2 + 2 * g.below(2);
@@ -279,7 +241,7 @@ fn generate_seq(g: &mut Gen, indent: usize, depth: usize, out: &mut String) {
         let pad = " ".repeat(indent);
         match g.below(3) {
             0 | 1 => {
-                let value = if g.below(4) > 0 { g.pick(SIMPLE) } else { g.pick(VALUES) };
+                let value = g.value();
                 out.push_str(&format!("{pad}- {value}\n"));
             }
             _ => {
