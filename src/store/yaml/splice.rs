@@ -558,22 +558,22 @@ pub(super) fn is_plain_without_analysis(text: &str) -> bool {
 /// collections, where `[`, `]` and `,` are syntax), other values as go-yaml
 /// writes them.
 fn render_leaf(scalar: &Scalar, ctx: &ScalarContext) -> String {
-    if let Scalar::Str(bytes) = scalar
-        && let Some(text) = bytes.as_str().filter(|t| is_envelope_text(t))
-    {
-        return if ctx.flow { format!("\"{text}\"") } else { text.to_owned() };
-    }
-    if let Scalar::Str(bytes) = scalar
-        && let Some(text) = bytes.as_str().filter(|t| is_plain_without_analysis(t))
-    {
-        return text.to_owned();
-    }
-    // Numbers, booleans, null and times are written as their plain text,
-    // which never holds a space or a line break that layout could touch.
-    if !matches!(scalar, Scalar::Str(_))
-        && let Some(text) = super::emit_scalar::plain_text(scalar).filter(|t| !t.contains([' ', '\n']))
-    {
-        return text;
+    match scalar {
+        // The text is checked for UTF-8 once, then for the two shortcuts.
+        Scalar::Str(bytes) => match bytes.as_str() {
+            Some(text) if is_envelope_text(text) => {
+                return if ctx.flow { format!("\"{text}\"") } else { text.to_owned() };
+            }
+            Some(text) if is_plain_without_analysis(text) => return text.to_owned(),
+            _ => {}
+        },
+        // Numbers, booleans, null and times are written as their plain
+        // text, which never holds a space or a line break layout could touch.
+        _ => {
+            if let Some(text) = super::emit_scalar::plain_text(scalar).filter(|t| !t.contains([' ', '\n'])) {
+                return text;
+            }
+        }
     }
     emit::render_scalar(scalar, ctx)
 }
