@@ -112,9 +112,7 @@ impl TestServer {
                         break;
                     }
                     let Ok(stream) = stream else { continue };
-                    if let Some(request) = serve(stream, handler.as_ref()) {
-                        requests.lock().unwrap().push(request);
-                    }
+                    serve(stream, handler.as_ref(), &requests);
                 }
             })
         };
@@ -146,7 +144,11 @@ pub fn closed_port_url() -> String {
     url
 }
 
-fn serve(stream: TcpStream, handler: &Handler) -> Option<Request> {
+/// Reads one request, records it, then answers it. The request is recorded
+/// before the answer is written: the client may return, and a test read the
+/// log, as soon as the answer arrives, so recording afterwards was a race
+/// (seen as a missing last request on a loaded CI machine).
+fn serve(stream: TcpStream, handler: &Handler, log: &Mutex<Vec<Request>>) -> Option<()> {
     stream.set_read_timeout(Some(Duration::from_secs(10))).ok()?;
     let mut reader = BufReader::new(stream.try_clone().ok()?);
     let mut line = String::new();
@@ -174,6 +176,7 @@ fn serve(stream: TcpStream, handler: &Handler) -> Option<Request> {
     reader.read_exact(&mut body).ok()?;
     let request = Request { method, target, headers, body: String::from_utf8_lossy(&body).into_owned() };
     let response = handler(&request);
+    log.lock().unwrap().push(request);
     let mut out = format!("HTTP/1.1 {} {}\r\n", response.status, reason(response.status));
     for (name, value) in &response.headers {
         out.push_str(&format!("{name}: {value}\r\n"));
@@ -183,7 +186,7 @@ fn serve(stream: TcpStream, handler: &Handler) -> Option<Request> {
     let mut stream = stream;
     let _ = stream.write_all(out.as_bytes());
     let _ = stream.flush();
-    Some(request)
+    Some(())
 }
 
 fn reason(status: u16) -> &'static str {
@@ -249,4 +252,37 @@ pub fn fake_open(key: &str, ciphertext: &[u8]) -> Option<Vec<u8>> {
     let prefix = format!("fake-sealed:{key}:");
     let rest = ciphertext.strip_prefix(prefix.as_bytes())?;
     Some(rest.iter().map(|b| b ^ 0x5a).collect())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Regression: a request must be in the log by the time its answer can
+    /// be read, or a test that checks the log right after a call races the
+    /// server thread (a CI run saw the last request missing).
+    #[test]
+    fn a_request_is_logged_before_its_answer_arrives() {
+        let server = TestServer::start(|_| Response::json(200, serde_json::json!({})));
+        let address = server.url.trim_start_matches("http://").to_owned();
+        for expected in 1..=1000 {
+            let mut stream = TcpStream::connect(&address).unwrap();
+            stream.write_all(b"GET /x HTTP/1.1\r\nHost: t\r\nContent-Length: 0\r\n\r\n").unwrap();
+            // Read the answer as an HTTP client does, up to its length and
+            // not to the end of the stream, then look at the log at once.
+            let mut reader = BufReader::new(stream);
+            let (mut line, mut length) = (String::new(), 0);
+            reader.read_line(&mut line).unwrap();
+            assert!(line.starts_with("HTTP/1.1 200"), "{line}");
+            while line.trim_end() != "" {
+                line.clear();
+                reader.read_line(&mut line).unwrap();
+                if let Some(value) = line.strip_prefix("Content-Length:") {
+                    length = value.trim().parse().unwrap();
+                }
+            }
+            reader.read_exact(&mut vec![0; length]).unwrap();
+            assert_eq!(server.requests().len(), expected);
+        }
+    }
 }
