@@ -121,7 +121,7 @@ impl Envelope {
     /// the last `]`.
     pub fn parse(text: &str) -> Result<Envelope, EnvelopeError> {
         let rest = text.strip_prefix("ENC[").ok_or(EnvelopeError::Malformed)?;
-        if rest.contains('\n') {
+        if memchr::memchr(b'\n', rest.as_bytes()).is_some() {
             return Err(EnvelopeError::Malformed);
         }
         let (cipher_name, rest) = split_at_field(rest, "data:").ok_or(EnvelopeError::Malformed)?;

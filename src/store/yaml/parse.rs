@@ -688,12 +688,12 @@ fn parse_unsigned(text: &str) -> Option<u64> {
 /// `end`: from the start of its line (when only indentation precedes it) to
 /// the end of the line holding `end`, line break included.
 fn entry_lines(source: &str, start: usize, end: usize) -> std::ops::Range<usize> {
-    let line_start = source[..start].rfind('\n').map_or(0, |p| p + 1);
+    let line_start = memchr::memrchr(b'\n', &source.as_bytes()[..start]).map_or(0, |p| p + 1);
     let from = if source[line_start..start].trim().is_empty() { line_start } else { start };
     let bytes = source.as_bytes();
     let mut to = end.min(bytes.len());
     if to > 0 && bytes[to - 1] != b'\n' {
-        to = source[to..].find('\n').map_or(bytes.len(), |p| to + p + 1);
+        to = memchr::memchr(b'\n', &bytes[to..]).map_or(bytes.len(), |p| to + p + 1);
     }
     from..to.max(from)
 }
