@@ -24,7 +24,9 @@
 //! decrypted value, so a stale or damaged entry can change spacing, never
 //! content.
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::BTreeMap;
+
+use foldhash::{HashMap, HashMapExt};
 
 use crate::cipher::{CipherKind, Envelope, ValueCipher};
 use crate::secret::SecretBytes;
@@ -97,7 +99,7 @@ impl StyleMemory {
         // Only the paths the memory names are counted and spelled out: a
         // file remembers a few styles, and building the place of each of
         // its 40,000 leaves was a seventh of decrypting it.
-        let wanted: std::collections::HashSet<&str> =
+        let wanted: foldhash::HashSet<&str> =
             self.by_place.keys().filter_map(|place| place.rsplit_once('#').map(|(path, _)| path)).collect();
         places_where(tree, |path| wanted.contains(path), |_| true)
             .into_iter()
@@ -251,7 +253,7 @@ mod tests {
                 items: vec![MapItem::Pair(Pair { key: Key::new("a"), value: node })],
             }],
         };
-        let memory = StyleMemory::bind(&tree, HashMap::from([(Src(3), "'x'".to_owned())]));
+        let memory = StyleMemory::bind(&tree, [(Src(3), "'x'".to_owned())].into_iter().collect());
         let sealed = memory.seal(&cipher, CipherKind::Aes256Gcm).unwrap();
         assert!(!sealed.contains("'x'"));
         let opened = StyleMemory::open(&sealed, &cipher);

@@ -14,7 +14,9 @@
 //! Encrypting and decrypting are the same walk with a different action at
 //! the leaves; the MAC is fed from the plaintext side in both directions.
 
-use std::collections::{HashMap, VecDeque};
+use std::collections::VecDeque;
+
+use foldhash::HashMap;
 
 use regex::Regex;
 use sha2::{Digest, Sha256, Sha512};

@@ -9,7 +9,7 @@
 //! too, so the output is the input and nothing needs writing. The git diff
 //! of an edit is the changed values' lines plus `lastmodified` and `mac`.
 
-use std::collections::HashMap;
+use foldhash::{HashMap, HashMapExt};
 
 use super::{Opened, Purpose, Reuse, Sealing, empty_list_style, open};
 use crate::error::{Error, Result};

@@ -15,7 +15,7 @@ pub mod json;
 pub mod toml;
 pub mod yaml;
 
-use std::collections::HashMap;
+use foldhash::{HashMap, HashMapExt};
 use std::path::Path;
 
 use crate::error::Result;
@@ -182,7 +182,7 @@ pub fn parse_plain(format: Format, input: &[u8]) -> Result<Parsed> {
 fn refuse_repeated_keys(format: Format, tree: &Tree) -> Result<()> {
     use crate::tree::{MapItem, SeqItem, Value};
     fn check(items: &[MapItem], within: &str, format: Format) -> Result<()> {
-        let mut seen = std::collections::HashSet::new();
+        let mut seen = foldhash::HashSet::default();
         for item in items {
             let MapItem::Pair(pair) = item else { continue };
             if !seen.insert(pair.key.name.as_str()) {

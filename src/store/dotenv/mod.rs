@@ -53,7 +53,7 @@ mod tests_interop;
 #[cfg(test)]
 mod tests_props;
 
-use std::collections::HashMap;
+use foldhash::{HashMap, HashMapExt};
 use std::fmt;
 
 use zeroize::Zeroizing;

@@ -14,8 +14,8 @@
 //! `[sops]` section comes last, its keys in byte order (sops's own order is
 //! Go's random map order).
 
+use foldhash::{HashMap, HashMapExt};
 use std::borrow::Cow;
-use std::collections::HashMap;
 
 use super::render::{self, CommentStyle};
 use crate::error::{Error, Result};

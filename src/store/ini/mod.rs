@@ -52,7 +52,7 @@ mod tests_props;
 #[cfg(test)]
 mod tests_roundtrip;
 
-use std::collections::HashMap;
+use foldhash::{HashMap, HashMapExt};
 use std::fmt;
 use std::ops::Range;
 

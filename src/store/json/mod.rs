@@ -52,7 +52,7 @@ use std::ops::Range;
 
 use zeroize::Zeroizing;
 
-use std::collections::HashMap;
+use foldhash::{HashMap, HashMapExt};
 
 use crate::tree::{MapItem, Node, Scalar, SeqItem, Src, Tree, Value};
 

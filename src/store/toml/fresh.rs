@@ -17,7 +17,7 @@
 //! keys, several documents, strings that are not UTF-8. Those are errors
 //! that name the path, never the value.
 
-use std::collections::HashSet;
+use foldhash::{HashSet, HashSetExt};
 
 use super::render::{self, Unrenderable};
 use super::splice::{comment_text, show_path};

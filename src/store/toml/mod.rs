@@ -47,7 +47,7 @@ mod tests;
 #[cfg(test)]
 mod tests_ops;
 
-use std::collections::HashMap;
+use foldhash::{HashMap, HashMapExt};
 use std::fmt;
 use std::ops::Range;
 

@@ -8,7 +8,7 @@
 //! Per document it needs where the `sops` block is (to drop it) and where a
 //! new one goes.
 
-use std::collections::HashMap;
+use foldhash::HashMap;
 use std::ops::Range;
 
 use zeroize::Zeroizing;

@@ -18,7 +18,7 @@
 //! open, and a comment that belongs to an outer block is placed after that
 //! block's current entry, where sops's emitter would print it.
 
-use std::collections::{HashMap, HashSet};
+use foldhash::{HashMap, HashMapExt, HashSet, HashSetExt};
 
 use granit_parser::{Event, Options, Parser, Placement, ScalarStyle, Span, StructureStyle};
 use zeroize::Zeroizing;

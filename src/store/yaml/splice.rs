@@ -11,7 +11,7 @@
 //! parsing), or a document cannot be spliced (a flow mapping at the top),
 //! the whole file is emitted fresh instead; splicing never guesses.
 
-use std::collections::HashMap;
+use foldhash::{HashMap, HashMapExt};
 use std::ops::Range;
 
 use super::emit::{self, ScalarContext};
