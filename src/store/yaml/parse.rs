@@ -18,7 +18,9 @@
 //! open, and a comment that belongs to an outer block is placed after that
 //! block's current entry, where sops's emitter would print it.
 
-use foldhash::{HashMap, HashMapExt, HashSet, HashSetExt};
+use std::hash::BuildHasher;
+
+use foldhash::{HashMap, HashMapExt, HashSet};
 
 use granit_parser::{Event, Options, Parser, Placement, ScalarStyle, Span, StructureStyle};
 use zeroize::Zeroizing;
@@ -98,12 +100,21 @@ pub(crate) fn line_column(bytes: &[u8], offset: usize) -> (usize, usize) {
     (line, column)
 }
 
+#[derive(Default)]
+struct KeyHashes {
+    state: foldhash::fast::RandomState,
+    hashes: HashSet<u64>,
+}
+
 enum Items {
     Map {
         items: Vec<MapItem>,
         /// The key waiting for its value, its column and its byte offset.
         pending_key: Option<(Key, usize, usize)>,
-        seen: HashSet<String>,
+        /// Hashes of the keys so far, for duplicates: a hash seen before is
+        /// confirmed against the keys in `items`, so a collision never
+        /// refuses a file, and no key is copied into the set.
+        seen: KeyHashes,
     },
     Seq(Vec<SeqItem>),
 }
@@ -220,7 +231,7 @@ impl<'s> Builder<'s> {
                 // leaves and comments are ever rewritten.
                 let src = Src::NONE;
                 let items = if is_map {
-                    Items::Map { items: Vec::new(), pending_key: None, seen: HashSet::new() }
+                    Items::Map { items: Vec::new(), pending_key: None, seen: KeyHashes::default() }
                 } else {
                     Items::Seq(Vec::new())
                 };
@@ -468,10 +479,13 @@ impl<'s> Builder<'s> {
     fn complete_key(&mut self, key: Key, column: usize, start: usize, end: usize) -> Result<()> {
         let source = self.source.as_bytes();
         let frame = self.frames.last_mut().expect("keys only exist inside mappings");
-        let Items::Map { pending_key, seen, .. } = &mut frame.items else {
+        let Items::Map { items, pending_key, seen } = &mut frame.items else {
             unreachable!("key outside a mapping")
         };
-        if !seen.insert(key.name.clone()) {
+        let hash = seen.state.hash_one(key.name.as_str());
+        let repeated = !seen.hashes.insert(hash)
+            && items.iter().any(|item| matches!(item, MapItem::Pair(pair) if pair.key.name == key.name));
+        if repeated {
             let (line, _) = line_column(source, start);
             return Err(Error::Parse {
                 format: FORMAT,

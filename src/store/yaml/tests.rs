@@ -370,3 +370,32 @@ proptest::proptest! {
         }
     }
 }
+
+/// Duplicate keys are found by hash and confirmed by name: a repeat
+/// anywhere in one mapping is refused with its line, in both readers (the
+/// block reader and granit for flow style); the same key in different
+/// mappings, or keys that differ only in quoting style, are not repeats.
+#[test]
+fn duplicate_keys_are_refused_only_within_one_mapping() {
+    let refused = [
+        ("a: 1\nb: 2\nc: 3\na: 4\n", 4),
+        ("x:\n  k: 1\n  j: 2\n  k: 3\n", 4),
+        ("x: {k: 1, j: 2, k: 3}\n", 1),
+        ("a: 1\n'a': 2\n", 2),
+        ("l:\n- m: 1\n  n: 2\n  m: 3\n", 4),
+    ];
+    for (text, line) in refused {
+        let message = parse::parse(text.as_bytes()).unwrap_err().to_string();
+        assert!(message.contains("already defined"), "{text:?}: {message}");
+        assert!(message.contains(&format!("duplicate at line {line}")), "{text:?}: {message}");
+    }
+    let accepted = [
+        "a: 1\nb:\n  a: 2\nc:\n  a: 3\n",
+        "l:\n- a: 1\n- a: 2\n",
+        "x: {k: 1}\ny: {k: 2}\n",
+        "a: 1\nA: 2\n\"a \": 3\n",
+    ];
+    for text in accepted {
+        parse::parse(text.as_bytes()).unwrap_or_else(|e| panic!("{text:?}: {e}"));
+    }
+}
