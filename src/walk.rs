@@ -483,7 +483,12 @@ impl<'a> Walker<'a> {
         if self.selection.mac_only_encrypted && !encrypted {
             return;
         }
-        self.mac.update(scalar.mac_bytes().as_bytes());
+        match scalar {
+            // A string is its own canonical form: hash it where it lies
+            // rather than through a copy.
+            Scalar::Str(bytes) => self.mac.update(bytes.as_bytes()),
+            other => self.mac.update(other.mac_bytes().as_bytes()),
+        }
     }
 
     fn visit_comment(&mut self, comment: &mut Comment) -> Result<()> {
