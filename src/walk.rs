@@ -441,13 +441,14 @@ impl<'a> Walker<'a> {
                 if envelope.value_type == ValueType::Comment {
                     return Err(self.decrypt_error(EnvelopeError::BadPlaintext("value (it is a comment)")));
                 }
+                let value_type = envelope.value_type;
                 let plaintext = cipher
-                    .decrypt(&envelope, self.aad.as_bytes())
+                    .decrypt_owned(envelope, self.aad.as_bytes())
                     .map_err(|reason| self.decrypt_error(reason))?;
                 if let Some(memory) = self.memory.as_deref_mut() {
-                    memory.remember(self.aad.as_bytes(), envelope.value_type, plaintext.as_bytes(), text);
+                    memory.remember(self.aad.as_bytes(), value_type, plaintext.as_bytes(), text);
                 }
-                let value = Scalar::from_plaintext(envelope.value_type, plaintext)
+                let value = Scalar::from_plaintext(value_type, plaintext)
                     .map_err(|bad| self.decrypt_error(EnvelopeError::BadPlaintext(bad.0.as_str())))?;
                 self.hash(&value, true);
                 node.value = Value::Scalar(value);
