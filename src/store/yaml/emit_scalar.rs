@@ -194,7 +194,7 @@ pub(crate) enum Style {
 }
 
 /// What a text allows, from go-yaml's scan of it.
-#[derive(Clone, Copy, Debug)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub(crate) struct Analysis {
     pub multiline: bool,
     pub flow_plain_allowed: bool,
@@ -219,6 +219,12 @@ fn is_printable(c: char) -> bool {
 
 impl Analysis {
     pub fn of(text: &str) -> Analysis {
+        Analysis::scan(text, true)
+    }
+
+    /// `skip_alphanumeric` takes the shortcut for letters and digits; a
+    /// property test holds it to the full scan.
+    fn scan(text: &str, skip_alphanumeric: bool) -> Analysis {
         if text.is_empty() {
             return Analysis {
                 multiline: false,
@@ -239,6 +245,14 @@ impl Analysis {
         let mut chars = text.chars().peekable();
         let mut first = true;
         while let Some(c) = chars.next() {
+            // Letters and digits, most of any value, are no indicator, not
+            // blank, not a break and printable: only the running state
+            // changes, and nothing about the next character matters.
+            if skip_alphanumeric && c.is_ascii_alphanumeric() {
+                (previous_space, previous_break, preceded_by_whitespace, first) =
+                    (false, false, false, false);
+                continue;
+            }
             let next = chars.peek().copied();
             let followed_by_whitespace = next.is_none_or(is_blank);
             let last = next.is_none();
@@ -587,6 +601,16 @@ fn write_literal(w: &mut Writer, text: &str, indent: usize, best_indent: usize) 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    proptest::proptest! {
+        /// The letters-and-digits shortcut changes nothing: random text
+        /// over letters, digits, every indicator, blanks, breaks and a few
+        /// non-ASCII and unprintable characters.
+        #[test]
+        fn the_analysis_shortcut_is_the_full_scan(text in r#"[a-zA-Z09 \t\n\r:#,?\[\]{}&*!|>'"%@`.\-=é\x{85}\x{2028}\x{1}\x{FEFF}]{0,16}"#) {
+            proptest::prop_assert_eq!(Analysis::scan(&text, true), Analysis::scan(&text, false), "{:?}", text);
+        }
+    }
 
     #[test]
     fn render_scalar_in_context() {
