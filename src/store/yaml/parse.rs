@@ -374,7 +374,7 @@ impl<'s> Builder<'s> {
             return end;
         }
         let before = &self.source[..end.min(self.source.len())];
-        match before.rfind('\n') {
+        match memchr::memrchr(b'\n', before.as_bytes()) {
             Some(newline) if before[newline + 1..].bytes().all(|b| b == b' ' || b == b'\t') => newline + 1,
             _ => end,
         }
@@ -403,7 +403,7 @@ impl<'s> Builder<'s> {
 
     /// 0-based column (in characters) of a byte offset.
     fn column_of(&self, offset: usize) -> usize {
-        let line_start = self.source[..offset].rfind('\n').map_or(0, |p| p + 1);
+        let line_start = memchr::memrchr(b'\n', &self.source.as_bytes()[..offset]).map_or(0, |p| p + 1);
         self.source[line_start..offset].chars().count()
     }
 

@@ -446,7 +446,8 @@ pub fn styled_tokens(tree: &Tree, layout: &Layout, options: &StoreOptions) -> Ha
                     continue;
                 };
                 let original = &layout.source[range.clone()];
-                let column = range.start - layout.source[..range.start].rfind('\n').map_or(0, |i| i + 1);
+                let column = range.start
+                    - memchr::memrchr(b'\n', &layout.source.as_bytes()[..range.start]).map_or(0, |i| i + 1);
                 if *style == TokenStyle::Plain && is_plain_as_written(scalar, original, column) {
                     continue;
                 }
