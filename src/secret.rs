@@ -70,11 +70,22 @@ impl fmt::Debug for SecretBytes {
 /// that grows frees its old allocation without wiping it; this one copies
 /// into a bigger buffer itself and wipes the old one, and wipes its bytes
 /// when dropped.
-pub(crate) struct SecretBuf(Zeroizing<Vec<u8>>);
+///
+/// Only the bytes written are wiped, not the whole capacity: the buffer
+/// never shrinks, so nothing was ever written past its length, and wiping
+/// the spare capacity touched pages that were never used, each a page fault.
+/// So a generous capacity costs address space, not memory.
+pub(crate) struct SecretBuf(Vec<u8>);
+
+impl Drop for SecretBuf {
+    fn drop(&mut self) {
+        self.0.as_mut_slice().zeroize();
+    }
+}
 
 impl SecretBuf {
     pub fn with_capacity(capacity: usize) -> SecretBuf {
-        SecretBuf(Zeroizing::new(Vec::with_capacity(capacity)))
+        SecretBuf(Vec::with_capacity(capacity))
     }
 
     #[inline]
@@ -89,8 +100,8 @@ impl SecretBuf {
         let needed = self.0.len() + additional;
         let mut bigger = Vec::with_capacity(needed.max(self.0.capacity() * 2).max(64));
         bigger.extend_from_slice(&self.0);
-        // Dropping the old `Zeroizing` wipes it.
-        self.0 = Zeroizing::new(bigger);
+        let mut old = std::mem::replace(&mut self.0, bigger);
+        old.as_mut_slice().zeroize();
     }
 
     #[inline]
@@ -115,7 +126,7 @@ impl SecretBuf {
 
     /// The bytes, handed to the caller (who now owns the plaintext).
     pub fn into_vec(mut self) -> Vec<u8> {
-        std::mem::take(&mut *self.0)
+        std::mem::take(&mut self.0)
     }
 }
 

@@ -14,16 +14,20 @@
 use foldhash::{HashMap, HashMapExt};
 use std::ops::Range;
 
+use zeroize::Zeroize;
+
 use super::emit::{self, ScalarContext};
 use super::layout::{CollectionEntry, Layout, SrcEntry, TokenStyle};
 use crate::cipher::looks_encrypted;
 use crate::error::Result;
+use crate::secret::SecretBuf;
 use crate::store::StoreOptions;
 use crate::tree::{Comment, MapItem, Node, Scalar, SeqItem, Src, Tree, Value};
 
 struct Edit {
     range: Range<usize>,
-    text: String,
+    /// Where the new text is in `Collector::texts`.
+    text: Range<usize>,
 }
 
 /// Something in the tree that splicing cannot place.
@@ -37,7 +41,7 @@ pub fn emit_spliced(
     options: &StoreOptions,
 ) -> Result<Vec<u8>> {
     match collect_edits(tree, layout, metadata, options) {
-        Ok(edits) => Ok(apply(layout, edits)),
+        Ok((edits, texts)) => Ok(apply(layout, &edits, &texts)),
         Err(NeedsFresh) => emit::emit_fresh(tree, metadata, options),
     }
 }
@@ -47,11 +51,15 @@ fn collect_edits(
     layout: &Layout,
     metadata: Option<&Node>,
     options: &StoreOptions,
-) -> std::result::Result<Vec<Edit>, NeedsFresh> {
+) -> std::result::Result<(Vec<Edit>, SecretBuf), NeedsFresh> {
     if tree.documents.len() != layout.documents.len() || layout.documents.iter().any(|d| d.not_spliceable) {
         return Err(NeedsFresh);
     }
-    let mut collector = Collector { layout, options, edits: Vec::new() };
+    // As large as the source: a decryption's new texts are about a quarter
+    // of it, an encryption's about three times (the buffer grows twice).
+    // Capacity that is never written costs no memory (see SecretBuf).
+    let texts = SecretBuf::with_capacity(layout.source.len() + 64);
+    let mut collector = Collector { layout, options, edits: Vec::new(), texts };
     for (document, doc_layout) in tree.documents.iter().zip(&layout.documents) {
         match layout.entry(doc_layout.root) {
             Some(SrcEntry::Collection(entry)) if entry.is_map && !entry.flow => {
@@ -61,9 +69,7 @@ fn collect_edits(
         }
         let block = metadata.map(|meta| collector.metadata_block(meta, doc_layout.top_column));
         match (&doc_layout.sops_range, block) {
-            (Some(range), block) => {
-                collector.edits.push(Edit { range: range.clone(), text: block.unwrap_or_default() })
-            }
+            (Some(range), block) => collector.edit(range.clone(), block.unwrap_or_default()),
             (None, Some(block)) => {
                 let at = doc_layout.insert_at;
                 let source = layout.source.as_bytes();
@@ -72,7 +78,7 @@ fn collect_edits(
                     text.push_str(layout.line_break);
                 }
                 text.push_str(&block);
-                collector.edits.push(Edit { range: at..at, text });
+                collector.edit(at..at, text);
             }
             (None, None) => {}
         }
@@ -82,17 +88,17 @@ fn collect_edits(
     if edits.windows(2).any(|w| w[0].range.end > w[1].range.start) {
         return Err(NeedsFresh);
     }
-    Ok(edits)
+    Ok((edits, collector.texts))
 }
 
-fn apply(layout: &Layout, edits: Vec<Edit>) -> Vec<u8> {
+fn apply(layout: &Layout, edits: &[Edit], texts: &SecretBuf) -> Vec<u8> {
     let source = layout.source.as_bytes();
-    let added: usize = edits.iter().map(|e| e.text.len()).sum();
-    let mut out = Vec::with_capacity(source.len() + added);
+    let texts = texts.as_slice();
+    let mut out = Vec::with_capacity(source.len() + texts.len());
     let mut at = 0;
     for edit in edits {
         out.extend_from_slice(&source[at..edit.range.start]);
-        out.extend_from_slice(edit.text.as_bytes());
+        out.extend_from_slice(&texts[edit.text.clone()]);
         at = edit.range.end;
     }
     out.extend_from_slice(&source[at..]);
@@ -103,9 +109,21 @@ struct Collector<'a> {
     layout: &'a Layout,
     options: &'a StoreOptions,
     edits: Vec<Edit>,
+    /// The new texts of all edits, end to end, in one wiping buffer: they
+    /// are decrypted values, and one buffer is also far less memory than a
+    /// string per edit (a 10 MB file has 290,000).
+    texts: SecretBuf,
 }
 
 impl Collector<'_> {
+    /// Replace `range` of the source with `text`, which is wiped here.
+    fn edit(&mut self, range: Range<usize>, mut text: String) {
+        let start = self.texts.as_slice().len();
+        self.texts.extend(text.as_bytes());
+        text.zeroize();
+        self.edits.push(Edit { range, text: start..self.texts.as_slice().len() });
+    }
+
     fn map_items(&mut self, items: &[MapItem]) -> std::result::Result<(), NeedsFresh> {
         for item in items {
             match item {
@@ -122,12 +140,10 @@ impl Collector<'_> {
         }
         let text = format!("#{}", String::from_utf8_lossy(comment.text.as_bytes()));
         match self.layout.entry(comment.src) {
-            Some(SrcEntry::Comment { range }) => self.edits.push(Edit { range: range.clone(), text }),
+            Some(SrcEntry::Comment { range }) => self.edit(range.clone(), text),
             // An encrypted comment that sops wrote as a sequence element
             // (`- ENC[...,type:comment]`) becomes a comment line again.
-            Some(SrcEntry::Scalar { range, dash: Some(dash), .. }) => {
-                self.edits.push(Edit { range: *dash..range.end, text })
-            }
+            Some(SrcEntry::Scalar { range, dash: Some(dash), .. }) => self.edit(*dash..range.end, text),
             _ => return Err(NeedsFresh),
         }
         Ok(())
@@ -137,7 +153,7 @@ impl Collector<'_> {
         if let Some(SrcEntry::Alias { range, .. }) = self.layout.entry(node.src) {
             if any_changed(node) {
                 let text = flow_text(node);
-                self.edits.push(Edit { range: range.clone(), text });
+                self.edit(range.clone(), text);
             }
             return Ok(());
         }
@@ -153,7 +169,7 @@ impl Collector<'_> {
             (Value::Map(_) | Value::Seq(_), Some(entry))
                 if entry.flow && flow_shape_changed(node, entry, self.layout) =>
             {
-                self.edits.push(Edit { range: entry.range.clone(), text: flow_text(node) });
+                self.edit(entry.range.clone(), flow_text(node));
                 Ok(())
             }
             (Value::Map(items), _) => self.map_items(items),
@@ -190,7 +206,7 @@ impl Collector<'_> {
                     None => rendered_text(self.layout, node.src, scalar, self.options)
                         .expect("entry checked above"),
                 };
-                self.edits.push(Edit { range: range.clone(), text });
+                self.edit(range.clone(), text);
                 Ok(())
             }
         }
@@ -210,13 +226,26 @@ impl Collector<'_> {
         top_level: bool,
     ) -> std::result::Result<(), NeedsFresh> {
         let mut seen = vec![false; entry.entries.len()];
-        // The original entries of each key, in order, and how many of them
-        // are already matched: a pair takes the first unmatched one. (A
-        // search through all entries per pair made 10,000 keys quadratic.)
-        let mut by_key: HashMap<&str, (Vec<usize>, usize)> = HashMap::with_capacity(entry.entries.len());
+        // The original entries of each key, in order: a pair takes the first
+        // unmatched one. (A search through all entries per pair made 10,000
+        // keys quadratic.) Per key, the map holds the next unmatched entry
+        // and the last one; `next_same` chains entries of one key, so the
+        // whole index is two allocations rather than one list per key.
+        const NONE: usize = usize::MAX;
+        let mut next_same = vec![NONE; entry.entries.len()];
+        let mut by_key: HashMap<&str, (usize, usize)> = HashMap::with_capacity(entry.entries.len());
         for (i, (key, _)) in entry.entries.iter().enumerate() {
             if let Some(key) = key.as_deref() {
-                by_key.entry(key).or_default().0.push(i);
+                match by_key.entry(key) {
+                    std::collections::hash_map::Entry::Occupied(mut known) => {
+                        let (_, last) = known.get_mut();
+                        next_same[*last] = i;
+                        *last = i;
+                    }
+                    std::collections::hash_map::Entry::Vacant(slot) => {
+                        slot.insert((i, i));
+                    }
+                }
             }
         }
         let mut insert_at = entry.range.start;
@@ -228,10 +257,13 @@ impl Collector<'_> {
                 }
                 MapItem::Pair(pair) => pair,
             };
-            let original = by_key.get_mut(pair.key.name.as_str()).and_then(|(indices, used)| {
-                let next = indices.get(*used).copied();
-                *used += 1;
-                next
+            let original = by_key.get_mut(pair.key.name.as_str()).and_then(|(unmatched, _)| {
+                let this = *unmatched;
+                if this == NONE {
+                    return None;
+                }
+                *unmatched = next_same[this];
+                Some(this)
             });
             match original {
                 Some(i) => {
@@ -242,19 +274,19 @@ impl Collector<'_> {
                         self.node(&pair.value)?;
                     } else {
                         let text = self.pair_text(pair, entry.indent, lines.start);
-                        self.edits.push(Edit { range: lines, text });
+                        self.edit(lines, text);
                     }
                 }
                 None => {
                     let text = self.pair_text(pair, entry.indent, insert_at);
-                    self.edits.push(Edit { range: insert_at..insert_at, text });
+                    self.edit(insert_at..insert_at, text);
                 }
             }
         }
         for (i, (key, lines)) in entry.entries.iter().enumerate() {
             let metadata_entry = top_level && key.as_deref() == Some("sops");
             if !seen[i] && !metadata_entry {
-                self.edits.push(Edit { range: lines.clone(), text: String::new() });
+                self.edit(lines.clone(), String::new());
             }
         }
         Ok(())
@@ -300,13 +332,13 @@ impl Collector<'_> {
                 }
                 None => {
                     let text = self.item_text(value, entry.indent, insert_at);
-                    self.edits.push(Edit { range: insert_at..insert_at, text });
+                    self.edit(insert_at..insert_at, text);
                 }
             }
         }
         for (i, (_, lines)) in entry.entries.iter().enumerate() {
             if !seen[i] {
-                self.edits.push(Edit { range: lines.clone(), text: String::new() });
+                self.edit(lines.clone(), String::new());
             }
         }
         Ok(())
