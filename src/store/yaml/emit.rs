@@ -61,7 +61,7 @@ pub fn render_key(key: &Key) -> String {
     let mut em = Emitter::new(4);
     em.w.line_start = true;
     em.key(key, 0);
-    String::from_utf8_lossy(&em.w.out).into_owned()
+    String::from_utf8_lossy(em.w.out.as_slice()).into_owned()
 }
 
 /// Block-style text of a mapping or sequence value placed under a key at
@@ -80,7 +80,7 @@ pub fn emit_block_value(node: &Node, indent: usize, options: &StoreOptions) -> S
     if !em.w.line_start || em.w.column > 0 {
         em.w.newline();
     }
-    String::from_utf8_lossy(&em.w.out).into_owned()
+    String::from_utf8_lossy(em.w.out.as_slice()).into_owned()
 }
 
 /// A whole tree as sops prints it: documents separated by `---\n` (no
@@ -97,7 +97,7 @@ pub fn emit_fresh(tree: &Tree, metadata: Option<&Node>, options: &StoreOptions) 
         }
         em.document(&items, index == 0);
     }
-    Ok(em.w.out)
+    Ok(em.w.out.into_vec())
 }
 
 /// go-yaml accepts indent widths 2 to 9 and uses 2 otherwise; sops turns

@@ -30,6 +30,7 @@ use base64::Engine;
 use super::emit::ScalarContext;
 use super::resolve::writes_as_plain_string;
 use crate::gofmt;
+use crate::secret::SecretBuf;
 use crate::tree::Scalar;
 
 /// The text of one scalar exactly as go-yaml v3 would write it in that
@@ -43,7 +44,10 @@ pub fn render_scalar(scalar: &Scalar, ctx: &ScalarContext) -> String {
     let place = Placement { flow: ctx.flow, simple_key: ctx.is_key };
     let indicator = ctx.block_indent.saturating_sub(ctx.parent_column).max(1);
     super::emit::write_any_scalar(&mut w, scalar, place, ctx.block_indent, indicator);
-    let mut text = String::from_utf8_lossy(&w.out).into_owned();
+    // Room for the newline below, so the plaintext is never reallocated.
+    let written = String::from_utf8_lossy(w.out.as_slice());
+    let mut text = String::with_capacity(written.len() + 1);
+    text.push_str(&written);
     // Only block scalars hold a raw newline.
     if text.contains('\n') && !text.ends_with('\n') {
         text.push('\n');
@@ -68,12 +72,14 @@ pub fn render_quoted(text: &str, quote: char, ctx: &ScalarContext) -> Option<Str
     let mut w = Writer::new();
     w.line_start = false;
     write_scalar(&mut w, text, None, style, ctx.block_indent, 2);
-    String::from_utf8(w.out).ok().map(|t| t.trim_start().to_owned())
+    std::str::from_utf8(w.out.as_slice()).ok().map(|t| t.trim_start().to_owned())
 }
 
 /// Output with the position facts go-yaml's layout decisions depend on.
 pub(crate) struct Writer {
-    pub out: Vec<u8>,
+    /// Everything written may be plaintext: a buffer that wipes what it
+    /// held, also when it grows.
+    pub out: SecretBuf,
     /// Characters since the start of the line.
     pub column: usize,
     /// Nothing but indentation on this line yet (indicators such as `- `
@@ -89,7 +95,13 @@ pub(crate) struct Writer {
 
 impl Writer {
     pub fn new() -> Writer {
-        Writer { out: Vec::new(), column: 0, line_start: true, whitespace: true, foot_gap: None }
+        Writer {
+            out: SecretBuf::with_capacity(64),
+            column: 0,
+            line_start: true,
+            whitespace: true,
+            foot_gap: None,
+        }
     }
 
     pub fn newline(&mut self) {
@@ -129,12 +141,12 @@ impl Writer {
 
     pub fn push_char(&mut self, c: char) {
         let mut buf = [0u8; 4];
-        self.out.extend_from_slice(c.encode_utf8(&mut buf).as_bytes());
+        self.out.extend(c.encode_utf8(&mut buf).as_bytes());
         self.column += 1;
     }
 
     pub fn push_str(&mut self, text: &str) {
-        self.out.extend_from_slice(text.as_bytes());
+        self.out.extend(text.as_bytes());
         self.column += text.chars().count();
     }
 
