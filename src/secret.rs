@@ -66,6 +66,12 @@ impl fmt::Debug for SecretBytes {
     }
 }
 
+/// The original text of value tokens by their position: what the style
+/// memory hands between a file's layout and its metadata so a value keeps
+/// its quoting. The texts are values as written, plaintext, so each is
+/// wiped when dropped.
+pub type TokenTexts = foldhash::HashMap<crate::tree::Src, Zeroizing<String>>;
+
 /// A growing output buffer for plaintext (the stores' writers). A `Vec`
 /// that grows frees its old allocation without wiping it; this one copies
 /// into a bigger buffer itself and wipes the old one, and wipes its bytes

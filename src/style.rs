@@ -27,6 +27,7 @@
 use std::collections::BTreeMap;
 
 use foldhash::{HashMap, HashMapExt};
+use zeroize::Zeroizing;
 
 use crate::cipher::{CipherKind, Envelope, ValueCipher};
 use crate::secret::SecretBytes;
@@ -56,14 +57,14 @@ impl StyleMemory {
     }
 
     /// Key the remembered styles (by source position) by place in the tree.
-    pub fn bind(tree: &Tree, texts_by_src: HashMap<Src, String>) -> StyleMemory {
+    pub fn bind(tree: &Tree, texts_by_src: crate::secret::TokenTexts) -> StyleMemory {
         let mut memory = StyleMemory::default();
         if texts_by_src.is_empty() {
             return memory;
         }
         for (src, place) in places_where(tree, |_| true, |src| texts_by_src.contains_key(&src)) {
             if let Some(text) = texts_by_src.get(&src) {
-                memory.by_place.insert(place, text.clone());
+                memory.by_place.insert(place, String::clone(text));
             }
         }
         memory
@@ -92,7 +93,7 @@ impl StyleMemory {
     }
 
     /// The remembered style for each leaf position of `tree`.
-    pub fn texts_by_src(&self, tree: &Tree) -> HashMap<Src, String> {
+    pub fn texts_by_src(&self, tree: &Tree) -> crate::secret::TokenTexts {
         if self.by_place.is_empty() {
             return HashMap::new();
         }
@@ -103,7 +104,9 @@ impl StyleMemory {
             self.by_place.keys().filter_map(|place| place.rsplit_once('#').map(|(path, _)| path)).collect();
         places_where(tree, |path| wanted.contains(path), |_| true)
             .into_iter()
-            .filter_map(|(src, place)| self.by_place.get(&place).map(|text| (src, text.clone())))
+            .filter_map(|(src, place)| {
+                self.by_place.get(&place).map(|text| (src, Zeroizing::new(text.clone())))
+            })
             .collect()
     }
 }
@@ -253,12 +256,13 @@ mod tests {
                 items: vec![MapItem::Pair(Pair { key: Key::new("a"), value: node })],
             }],
         };
-        let memory = StyleMemory::bind(&tree, [(Src(3), "'x'".to_owned())].into_iter().collect());
+        let memory =
+            StyleMemory::bind(&tree, [(Src(3), Zeroizing::new("'x'".to_owned()))].into_iter().collect());
         let sealed = memory.seal(&cipher, CipherKind::Aes256Gcm).unwrap();
         assert!(!sealed.contains("'x'"));
         let opened = StyleMemory::open(&sealed, &cipher);
         let restored = opened.texts_by_src(&tree);
-        assert_eq!(restored.get(&Src(3)).map(String::as_str), Some("'x'"));
+        assert_eq!(restored.get(&Src(3)).map(|t| t.as_str()), Some("'x'"));
         // Another key cannot open it; nothing is restored.
         let other = ValueCipher::new(&DataKey::from_slice(&[2; 32]).unwrap());
         assert!(StyleMemory::open(&sealed, &other).is_empty());

@@ -107,7 +107,7 @@ impl Sealing<'_> {
     pub fn seal(
         &self,
         tree: &mut Tree,
-        styled: foldhash::HashMap<crate::tree::Src, String>,
+        styled: crate::secret::TokenTexts,
         key_groups: Vec<KeyGroup>,
         shamir_threshold: usize,
         reuse: Option<Reuse<'_>>,
@@ -192,7 +192,7 @@ pub struct Opened {
     pub data_key: DataKey,
     pub warnings: Vec<Warning>,
     /// How values were written, restored from style memory, by position.
-    pub restored_styles: foldhash::HashMap<crate::tree::Src, String>,
+    pub restored_styles: crate::secret::TokenTexts,
     /// The MAC of the decrypted values.
     pub plaintext_mac: MacHex,
     /// Every envelope of the file, when opened to be changed.

@@ -17,7 +17,7 @@ use crate::keys::KeyServices;
 use crate::keys::group::DecryptionOrder;
 use crate::metadata::KeyGroup;
 use crate::store::{self, Format, Parsed, StoreOptions};
-use crate::tree::{Document, Key, MapItem, Node, Pair, SeqItem, Src, Tree, Value};
+use crate::tree::{Document, Key, MapItem, Node, Pair, SeqItem, Tree, Value};
 use crate::treepath::Step;
 
 /// What an update needs besides the input.
@@ -42,7 +42,7 @@ fn reseal(
     opened: &mut Opened,
     tree: &mut Tree,
     layout: &store::Layout,
-    styled: HashMap<Src, String>,
+    styled: crate::secret::TokenTexts,
     format: Format,
     options: &StoreOptions,
 ) -> Result<Vec<u8>> {

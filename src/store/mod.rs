@@ -19,7 +19,7 @@ use foldhash::{HashMap, HashMapExt};
 use std::path::Path;
 
 use crate::error::Result;
-use crate::tree::{Node, Src, Tree};
+use crate::tree::{Node, Tree};
 
 /// A file format.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
@@ -132,7 +132,7 @@ impl Layout {
 
     /// The original texts of leaves that the default rendering would spell
     /// differently (what style memory keeps).
-    pub fn styled_tokens(&self, tree: &Tree, options: &StoreOptions) -> HashMap<Src, String> {
+    pub fn styled_tokens(&self, tree: &Tree, options: &StoreOptions) -> crate::secret::TokenTexts {
         match self {
             Layout::Yaml(layout) => yaml::styled_tokens(tree, layout, options),
             Layout::Json(layout) => layout.styled_tokens(tree),
@@ -145,7 +145,7 @@ impl Layout {
 
     /// Write these texts for the values at these positions (restored style
     /// memory).
-    pub fn set_overrides(&mut self, overrides: HashMap<Src, String>) {
+    pub fn set_overrides(&mut self, overrides: crate::secret::TokenTexts) {
         match self {
             Layout::Yaml(layout) => layout.set_overrides(overrides),
             Layout::Json(layout) => layout.set_overrides(overrides),

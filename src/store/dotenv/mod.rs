@@ -137,8 +137,8 @@ impl Layout {
     }
 
     /// Use these texts for the values at these positions when splicing.
-    pub fn set_overrides(&mut self, overrides: HashMap<Src, String>) {
-        self.overrides = overrides.into_iter().map(|(src, text)| (src, Zeroizing::new(text))).collect();
+    pub fn set_overrides(&mut self, overrides: crate::secret::TokenTexts) {
+        self.overrides = overrides;
     }
 
     /// The original texts of values whose default rendering would differ,
@@ -146,7 +146,7 @@ impl Layout {
     /// read from one line is written back exactly as it was, so only
     /// multi-line values qualify: the default rendering puts them on one
     /// line with `\n` escapes.
-    pub fn styled_tokens(&self, tree: &Tree) -> HashMap<Src, String> {
+    pub fn styled_tokens(&self, tree: &Tree) -> crate::secret::TokenTexts {
         let mut styled = HashMap::new();
         for document in &tree.documents {
             for item in &document.items {
@@ -154,7 +154,7 @@ impl Layout {
                 let Node { value: Value::Scalar(Scalar::Str(_)), src, .. } = pair.value else { continue };
                 let Some(token) = self.token_text(src) else { continue };
                 if token.contains('\n') {
-                    styled.insert(src, token.to_owned());
+                    styled.insert(src, Zeroizing::new(token.to_owned()));
                 }
             }
         }

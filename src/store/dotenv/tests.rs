@@ -537,7 +537,7 @@ fn style_memory_restores_only_what_reads_back_the_same() {
     assert_eq!(layout.token_text(Src::NONE), None);
     let styled = layout.styled_tokens(&tree);
     assert_eq!(styled.len(), 1);
-    assert_eq!(styled.get(&srcs[0]).map(String::as_str), Some("\"a\nb\""));
+    assert_eq!(styled.get(&srcs[0]).map(|t| t.as_str()), Some("\"a\nb\""));
 
     let mut changed = tree.clone();
     for pair in pairs_mut(&mut changed) {
@@ -554,7 +554,7 @@ fn style_memory_restores_only_what_reads_back_the_same() {
     // So is one that would not read back as one value, alone, in place:
     // another line after it, a line break outside quotes, a line sops reads.
     for bad in ["\"a\nb\"\nX=1", "a\nb", "\"a\nb=\""] {
-        layout.set_overrides([(srcs[0], bad.to_owned())].into_iter().collect());
+        layout.set_overrides([(srcs[0], zeroize::Zeroizing::new(bad.to_owned()))].into_iter().collect());
         let out = show(&emit_spliced(&changed, &layout, None, &opts()).unwrap());
         assert_eq!(out, "K=\"a\\nb\"\nL=x\n", "{bad:?}");
     }

@@ -161,7 +161,7 @@ pub struct Layout {
     /// Remembered original texts (style memory), written instead of the
     /// default rendering when they still read back as the same value or
     /// comment.
-    overrides: HashMap<Src, String>,
+    overrides: crate::secret::TokenTexts,
 }
 
 impl Layout {
@@ -176,7 +176,7 @@ impl Layout {
 
     /// Use these texts for the values and comments at these positions when
     /// splicing.
-    pub fn set_overrides(&mut self, overrides: HashMap<Src, String>) {
+    pub fn set_overrides(&mut self, overrides: crate::secret::TokenTexts) {
         self.overrides = overrides;
     }
 
@@ -185,7 +185,7 @@ impl Layout {
     /// is its token; a comment's is its lines and inline part (the length
     /// of the lines, a line break, the lines, the inline part). Comments
     /// are bound to their envelopes' tags like values.
-    pub fn styled_tokens(&self, tree: &Tree) -> HashMap<Src, String> {
+    pub fn styled_tokens(&self, tree: &Tree) -> crate::secret::TokenTexts {
         let mut styled = HashMap::new();
         for document in &tree.documents {
             for item in &document.items {
@@ -198,12 +198,12 @@ impl Layout {
                             let Some(original) = self.token_text(pair.value.src) else { continue };
                             let rendered = render::value_token(scalar);
                             if rendered.as_slice() != original.as_bytes() {
-                                styled.insert(pair.value.src, original.to_owned());
+                                styled.insert(pair.value.src, zeroize::Zeroizing::new(original.to_owned()));
                             }
                         }
                         MapItem::Comment(comment) => {
                             if let Some(memory) = splice::comment_memory(self, comment) {
-                                styled.insert(comment.src, memory);
+                                styled.insert(comment.src, zeroize::Zeroizing::new(memory));
                             }
                         }
                     }

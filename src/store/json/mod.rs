@@ -151,7 +151,7 @@ pub struct Layout {
     crlf: bool,
     /// Remembered original texts of values (style memory), written instead
     /// of the default rendering when they still spell the same value.
-    overrides: HashMap<Src, String>,
+    overrides: crate::secret::TokenTexts,
 }
 
 impl Layout {
@@ -163,13 +163,13 @@ impl Layout {
     }
 
     /// Use these texts for the values at these positions when splicing.
-    pub fn set_overrides(&mut self, overrides: HashMap<Src, String>) {
+    pub fn set_overrides(&mut self, overrides: crate::secret::TokenTexts) {
         self.overrides = overrides;
     }
 
     /// The original texts of leaves whose default rendering would differ,
     /// by position (what style memory keeps).
-    pub fn styled_tokens(&self, tree: &Tree) -> HashMap<Src, String> {
+    pub fn styled_tokens(&self, tree: &Tree) -> crate::secret::TokenTexts {
         let mut styled = HashMap::new();
         let mut stack: Vec<&Node> = Vec::new();
         for document in &tree.documents {
@@ -183,7 +183,7 @@ impl Layout {
                 Value::Scalar(scalar) => {
                     let Some(original) = self.token_text(node.src) else { continue };
                     if render_scalar(scalar).ok().as_deref() != Some(original) {
-                        styled.insert(node.src, original.to_owned());
+                        styled.insert(node.src, zeroize::Zeroizing::new(original.to_owned()));
                     }
                 }
                 Value::Map(items) => stack.extend(items.iter().filter_map(|i| match i {
@@ -203,7 +203,7 @@ impl Layout {
     /// as exactly `scalar`.
     pub(crate) fn override_for(&self, src: Src, scalar: &Scalar) -> Option<&str> {
         let text = self.overrides.get(&src)?;
-        let document = format!("{{\"x\": {text}}}");
+        let document = zeroize::Zeroizing::new(format!("{{\"x\": {}}}", text.as_str()));
         let (tree, _) = parse::parse(document.as_bytes()).ok()?;
         match tree.documents.first()?.get("x")? {
             Node { value: Value::Scalar(parsed), .. } if crate::style::same_value(parsed, scalar) => {

@@ -105,7 +105,7 @@ pub struct Layout {
     newline: &'static str,
     /// Remembered original tokens (style memory), written instead of the
     /// default rendering when they still spell the same value.
-    overrides: HashMap<Src, String>,
+    overrides: crate::secret::TokenTexts,
 }
 
 impl Layout {
@@ -117,13 +117,13 @@ impl Layout {
     }
 
     /// Use these texts for the values at these positions when splicing.
-    pub fn set_overrides(&mut self, overrides: HashMap<Src, String>) {
+    pub fn set_overrides(&mut self, overrides: crate::secret::TokenTexts) {
         self.overrides = overrides;
     }
 
     /// The original tokens of scalar leaves whose default rendering would
     /// differ, by position (what style memory keeps).
-    pub fn styled_tokens(&self, tree: &Tree) -> HashMap<Src, String> {
+    pub fn styled_tokens(&self, tree: &Tree) -> crate::secret::TokenTexts {
         let mut styled = HashMap::new();
         let mut stack: Vec<&Node> = Vec::new();
         for document in &tree.documents {
@@ -134,7 +134,7 @@ impl Layout {
                 Value::Scalar(scalar) => {
                     let Some(original) = self.token_text(node.src) else { continue };
                     if render::scalar_token(scalar).ok().as_deref() != Some(original) {
-                        styled.insert(node.src, original.to_owned());
+                        styled.insert(node.src, Zeroizing::new(original.to_owned()));
                     }
                 }
                 Value::Map(items) => stack.extend(pair_values(items)),

@@ -8,7 +8,6 @@
 //! Per document it needs where the `sops` block is (to drop it) and where a
 //! new one goes.
 
-use foldhash::HashMap;
 use std::ops::Range;
 
 use zeroize::Zeroizing;
@@ -96,7 +95,7 @@ pub struct Layout {
     pub(crate) line_break: &'static str,
     /// Remembered original texts of values, used instead of the default
     /// rendering when they still spell the same value (see `style`).
-    pub(crate) overrides: HashMap<Src, String>,
+    pub(crate) overrides: crate::secret::TokenTexts,
 }
 
 impl std::fmt::Debug for Layout {
@@ -128,7 +127,7 @@ impl Layout {
     }
 
     /// Use these texts for the values at these positions when writing.
-    pub fn set_overrides(&mut self, overrides: HashMap<Src, String>) {
+    pub fn set_overrides(&mut self, overrides: crate::secret::TokenTexts) {
         self.overrides = overrides;
     }
 }

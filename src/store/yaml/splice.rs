@@ -194,7 +194,7 @@ impl Collector<'_> {
                         Some(quote) => {
                             quoted_text(self.layout, node.src, scalar, quote.chars().next()?, self.options)?
                         }
-                        None => memory.clone(),
+                        None => String::clone(memory),
                     };
                     if !spells(&text, scalar) {
                         return None;
@@ -462,7 +462,7 @@ fn fit_to_range(layout: &Layout, src: Src, mut text: String) -> Option<String> {
 /// The original texts of leaves whose default rendering would differ, by
 /// position: what style memory must remember for `decrypt(encrypt(x))` to
 /// give `x` back.
-pub fn styled_tokens(tree: &Tree, layout: &Layout, options: &StoreOptions) -> HashMap<Src, String> {
+pub fn styled_tokens(tree: &Tree, layout: &Layout, options: &StoreOptions) -> crate::secret::TokenTexts {
     let mut styled = HashMap::new();
     let mut stack: Vec<&Node> = Vec::new();
     for document in &tree.documents {
@@ -495,8 +495,10 @@ pub fn styled_tokens(tree: &Tree, layout: &Layout, options: &StoreOptions) -> Ha
                             == Some(original)
                     });
                     match by_quote {
-                        Some(q) => styled.insert(node.src, format!("{QUOTE_MARK}{q}")),
-                        None => styled.insert(node.src, original.to_owned()),
+                        Some(q) => {
+                            styled.insert(node.src, zeroize::Zeroizing::new(format!("{QUOTE_MARK}{q}")))
+                        }
+                        None => styled.insert(node.src, zeroize::Zeroizing::new(original.to_owned())),
                     };
                 }
             }
