@@ -27,7 +27,7 @@
 use std::collections::BTreeMap;
 
 use foldhash::{HashMap, HashMapExt};
-use zeroize::Zeroizing;
+use zeroize::{Zeroize, Zeroizing};
 
 use crate::cipher::{CipherKind, Envelope, ValueCipher};
 use crate::secret::SecretBytes;
@@ -43,6 +43,16 @@ const AAD: &[u8] = b"sops:rs_layout:";
 #[derive(Default, Clone, PartialEq, Eq)]
 pub struct StyleMemory {
     by_place: BTreeMap<String, String>,
+}
+
+/// The texts are values as written (plaintext): wiped when the memory goes.
+/// The places (paths) are key names, which sops never encrypts.
+impl Drop for StyleMemory {
+    fn drop(&mut self) {
+        for text in self.by_place.values_mut() {
+            text.zeroize();
+        }
+    }
 }
 
 impl std::fmt::Debug for StyleMemory {
