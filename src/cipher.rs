@@ -273,30 +273,24 @@ fn decode_base64_into(text: &str, out: &mut [u8]) -> Option<usize> {
     if padding > 2 {
         return None;
     }
+    // Up to four characters' 6-bit values, packed big-endian; None when
+    // one is outside the alphabet.
+    let pack = |chars: &[u8]| {
+        chars.iter().try_fold(0u32, |word, &b| {
+            let value = TABLE[b as usize];
+            (value != INVALID).then(|| (word << 6) | u32::from(value))
+        })
+    };
     let body = &bytes[..bytes.len() - padding];
     let mut len = 0;
     let mut chunks = body.chunks_exact(4);
     for chunk in &mut chunks {
-        let mut word = 0u32;
-        for &b in chunk {
-            let value = TABLE[b as usize];
-            if value == INVALID {
-                return None;
-            }
-            word = (word << 6) | u32::from(value);
-        }
+        let word = pack(chunk)?;
         out[len..len + 3].copy_from_slice(&word.to_be_bytes()[1..]);
         len += 3;
     }
     let rest = chunks.remainder();
-    let mut word = 0u32;
-    for &b in rest {
-        let value = TABLE[b as usize];
-        if value == INVALID {
-            return None;
-        }
-        word = (word << 6) | u32::from(value);
-    }
+    let word = pack(rest)?;
     match rest.len() {
         0 => {}
         // Two characters are one byte and four spare bits, which must be 0.

@@ -100,12 +100,6 @@ pub(crate) fn line_column(bytes: &[u8], offset: usize) -> (usize, usize) {
     (line, column)
 }
 
-#[derive(Default)]
-struct KeyHashes {
-    state: foldhash::fast::RandomState,
-    hashes: HashSet<u64>,
-}
-
 enum Items {
     Map {
         items: Vec<MapItem>,
@@ -114,7 +108,7 @@ enum Items {
         /// Hashes of the keys so far, for duplicates: a hash seen before is
         /// confirmed against the keys in `items`, so a collision never
         /// refuses a file, and no key is copied into the set.
-        seen: KeyHashes,
+        seen: HashSet<u64>,
     },
     Seq(Vec<SeqItem>),
 }
@@ -231,7 +225,7 @@ impl<'s> Builder<'s> {
                 // leaves and comments are ever rewritten.
                 let src = Src::NONE;
                 let items = if is_map {
-                    Items::Map { items: Vec::new(), pending_key: None, seen: KeyHashes::default() }
+                    Items::Map { items: Vec::new(), pending_key: None, seen: HashSet::default() }
                 } else {
                     Items::Seq(Vec::new())
                 };
@@ -482,8 +476,8 @@ impl<'s> Builder<'s> {
         let Items::Map { items, pending_key, seen } = &mut frame.items else {
             unreachable!("key outside a mapping")
         };
-        let hash = seen.state.hash_one(key.name.as_str());
-        let repeated = !seen.hashes.insert(hash)
+        let hash = seen.hasher().hash_one(key.name.as_str());
+        let repeated = !seen.insert(hash)
             && items.iter().any(|item| matches!(item, MapItem::Pair(pair) if pair.key.name == key.name));
         if repeated {
             let (line, _) = line_column(source, start);
