@@ -19,7 +19,7 @@ pub fn run(ctx: &Context, services: &KeyServices, args: &DecryptArgs, indent: Op
         Some(text) => DecryptionOrder::parse(text)?,
         None => DecryptionOrder::default(),
     };
-    let input = common::read_input(ctx, args.file.as_deref(), &args.types, &args.output, false)?;
+    let mut input = common::read_input(ctx, args.file.as_deref(), &args.types, &args.output, false)?;
     let (input_format, output_format) = common::formats(&args.types, &input);
     let config = ctx.config()?;
     let mut store_options = config.as_ref().map(|c| c.stores).unwrap_or_default();
@@ -32,7 +32,8 @@ pub fn run(ctx: &Context, services: &KeyServices, args: &DecryptArgs, indent: Op
         decryption_order,
         store_options,
     };
-    let mut decrypted = ops::decrypt(&input.bytes, request, services)?;
+    // Handed over, not lent: the parser keeps these bytes instead of a copy.
+    let mut decrypted = ops::decrypt(std::mem::take(&mut input.bytes), request, services)?;
     for warning in &decrypted.warnings {
         eprintln!("warning: {}", warning.0);
     }

@@ -18,7 +18,7 @@ pub struct LegacyOptions {
 }
 
 pub fn run(ctx: &Context, services: &KeyServices, args: &EncryptArgs, legacy: &LegacyOptions) -> Result<()> {
-    let input = common::read_input(ctx, args.file.as_deref(), &args.types, &args.output, true)?;
+    let mut input = common::read_input(ctx, args.file.as_deref(), &args.types, &args.output, true)?;
     let (input_format, output_format) = common::formats(&args.types, &input);
     let config = ctx.config()?;
     let mut store_options = config.as_ref().map(|c| c.stores).unwrap_or_default();
@@ -73,7 +73,8 @@ pub fn run(ctx: &Context, services: &KeyServices, args: &EncryptArgs, legacy: &L
         }
         return common::write(&destination, &output);
     }
-    let output = ops::encrypt(&input.bytes, request, services)?;
+    // Handed over, not lent: the parser keeps these bytes instead of a copy.
+    let output = ops::encrypt(std::mem::take(&mut input.bytes), request, services)?;
     common::write(&destination, &output)
 }
 

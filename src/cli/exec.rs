@@ -35,7 +35,7 @@ pub fn exec_env(ctx: &Context, services: &KeyServices, args: &ExecEnvArgs) -> Re
         let format =
             args.input_type.as_deref().and_then(Format::from_name).unwrap_or_else(|| Format::from_path(path));
         let opened = ops::open(
-            &ctx.read_file(path.as_ref())?,
+            ctx.read_file(path.as_ref())?,
             format,
             args.decrypt.ignore_mac,
             &order,
@@ -102,7 +102,7 @@ pub fn exec_file(ctx: &Context, services: &KeyServices, args: &ExecFileArgs) -> 
         decryption_order: order(&args.decrypt)?,
         store_options: ctx.config()?.map(|c| c.stores).unwrap_or_default(),
     };
-    let decrypted = ops::decrypt(&input, request, services)?;
+    let decrypted = ops::decrypt(input, request, services)?;
     for warning in &decrypted.warnings {
         eprintln!("warning: {}", warning.0);
     }

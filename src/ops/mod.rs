@@ -20,7 +20,7 @@ use crate::keys::KeyServices;
 use crate::keys::group::{DecryptionOrder, unwrap_groups, wrap_groups};
 use crate::metadata::{EmptyList, KeyGroup, Metadata, WRITE_VERSION};
 use crate::secret::DataKey;
-use crate::store::{self, Format, Parsed, StoreOptions};
+use crate::store::{self, Format, Parsed, Source, StoreOptions};
 use crate::style::StyleMemory;
 use crate::timestamp::Timestamp;
 use crate::tree::{MapItem, Node, Scalar, Tree, Value, ValueType};
@@ -41,8 +41,9 @@ pub struct EncryptRequest {
     pub store_options: StoreOptions,
 }
 
-/// Encrypt a plaintext file.
-pub fn encrypt(input: &[u8], request: EncryptRequest, services: &KeyServices) -> Result<Vec<u8>> {
+/// Encrypt a plaintext file. Given by value, `input` is parsed without a
+/// copy (see [`Source`]).
+pub fn encrypt(input: impl Into<Source>, request: EncryptRequest, services: &KeyServices) -> Result<Vec<u8>> {
     let Parsed { mut tree, layout } = store::parse_plain(request.input_format, input)?;
     if tree.documents.first().is_some_and(|doc| doc.get("sops").is_some()) {
         return Err(Error::AlreadyEncrypted);
@@ -212,7 +213,7 @@ pub enum Purpose {
 /// Parse an encrypted file, recover its data key, decrypt every value and
 /// check the MAC.
 pub fn open(
-    input: &[u8],
+    input: impl Into<Source>,
     format: Format,
     ignore_mac: bool,
     order: &DecryptionOrder,
@@ -239,7 +240,11 @@ pub fn open(
 }
 
 /// Decrypt an encrypted file.
-pub fn decrypt(input: &[u8], request: DecryptRequest, services: &KeyServices) -> Result<Decrypted> {
+pub fn decrypt(
+    input: impl Into<Source>,
+    request: DecryptRequest,
+    services: &KeyServices,
+) -> Result<Decrypted> {
     let opened = open(
         input,
         request.input_format,

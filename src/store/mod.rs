@@ -17,6 +17,7 @@ pub mod yaml;
 
 use foldhash::{HashMap, HashMapExt};
 use std::path::Path;
+use zeroize::Zeroizing;
 
 use crate::error::Result;
 use crate::tree::{Node, Tree};
@@ -157,6 +158,48 @@ impl Layout {
     }
 }
 
+/// A file's bytes on their way into a parser. Handed over by value they
+/// become the YAML or JSON layout's source as they are; lent, they are
+/// copied once, as the layout must keep the text it splices into. Wiped
+/// when dropped, as they may be plaintext.
+pub struct Source(Zeroizing<Vec<u8>>);
+
+impl From<Zeroizing<Vec<u8>>> for Source {
+    fn from(bytes: Zeroizing<Vec<u8>>) -> Source {
+        Source(bytes)
+    }
+}
+
+impl From<Vec<u8>> for Source {
+    fn from(bytes: Vec<u8>) -> Source {
+        Source(Zeroizing::new(bytes))
+    }
+}
+
+impl From<&[u8]> for Source {
+    fn from(bytes: &[u8]) -> Source {
+        Source(Zeroizing::new(bytes.to_vec()))
+    }
+}
+
+impl<const N: usize> From<&[u8; N]> for Source {
+    fn from(bytes: &[u8; N]) -> Source {
+        Source(Zeroizing::new(bytes.to_vec()))
+    }
+}
+
+impl From<&Vec<u8>> for Source {
+    fn from(bytes: &Vec<u8>) -> Source {
+        Source(Zeroizing::new(bytes.clone()))
+    }
+}
+
+impl From<&Zeroizing<Vec<u8>>> for Source {
+    fn from(bytes: &Zeroizing<Vec<u8>>) -> Source {
+        Source(bytes.clone())
+    }
+}
+
 /// Parse a plaintext file. A binary file is its bytes as one value.
 ///
 /// dotenv, INI and JSON readers keep a repeated key as two entries (files
@@ -164,9 +207,10 @@ impl Layout {
 /// both entries would be bound to the same path, go-ini keeps only the last
 /// one (so sops reports a MAC mismatch on such a file), and which value a
 /// program sees is a guess. YAML and TOML refuse them while parsing.
-pub fn parse_plain(format: Format, input: &[u8]) -> Result<Parsed> {
+pub fn parse_plain(format: Format, input: impl Into<Source>) -> Result<Parsed> {
+    let input = input.into();
     match format {
-        Format::Binary => Ok(Parsed { tree: binary::tree_of(input), layout: Layout::Binary }),
+        Format::Binary => Ok(Parsed { tree: binary::tree_of(&input.0), layout: Layout::Binary }),
         Format::Dotenv | Format::Ini | Format::Json => {
             let parsed = parse(format, input)?;
             refuse_repeated_keys(format, &parsed.tree)?;
@@ -236,20 +280,21 @@ fn refuse_repeated_keys(format: Format, tree: &Tree) -> Result<()> {
 }
 
 /// Parse an encrypted file. The binary store's encrypted form is JSON.
-pub fn parse_encrypted(format: Format, input: &[u8]) -> Result<Parsed> {
+pub fn parse_encrypted(format: Format, input: impl Into<Source>) -> Result<Parsed> {
+    let input = input.into();
     match format {
         Format::Binary => parse(Format::Json, input),
         other => parse(other, input),
     }
 }
 
-fn parse(format: Format, input: &[u8]) -> Result<Parsed> {
+fn parse(format: Format, input: Source) -> Result<Parsed> {
     let (tree, layout) = match format {
-        Format::Yaml => yaml::parse(input).map(|(t, l)| (t, Layout::Yaml(l)))?,
-        Format::Json | Format::Binary => json::parse(input).map(|(t, l)| (t, Layout::Json(l)))?,
-        Format::Dotenv => dotenv::parse(input).map(|(t, l)| (t, Layout::Dotenv(l)))?,
-        Format::Ini => ini::parse(input).map(|(t, l)| (t, Layout::Ini(l)))?,
-        Format::Toml => toml::parse(input).map(|(t, l)| (t, Layout::Toml(l)))?,
+        Format::Yaml => yaml::parse_owned(input.0).map(|(t, l)| (t, Layout::Yaml(l)))?,
+        Format::Json | Format::Binary => json::parse_owned(input.0).map(|(t, l)| (t, Layout::Json(l)))?,
+        Format::Dotenv => dotenv::parse(&input.0).map(|(t, l)| (t, Layout::Dotenv(l)))?,
+        Format::Ini => ini::parse(&input.0).map(|(t, l)| (t, Layout::Ini(l)))?,
+        Format::Toml => toml::parse(&input.0).map(|(t, l)| (t, Layout::Toml(l)))?,
     };
     Ok(Parsed { tree, layout })
 }

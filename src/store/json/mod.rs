@@ -57,7 +57,7 @@ use foldhash::{HashMap, HashMapExt};
 use crate::tree::{MapItem, Node, Scalar, SeqItem, Src, Tree, Value};
 
 pub use emit::{emit_fresh, emit_value, render_scalar};
-pub use parse::parse;
+pub use parse::{parse, parse_owned};
 pub use splice::emit_spliced;
 
 /// The deepest nesting of objects and arrays accepted, the top-level object

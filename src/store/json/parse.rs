@@ -38,17 +38,24 @@ use crate::tree::{Document, Key, MapItem, Node, Pair, Scalar, SeqItem, Src, Tree
 /// is [`Error::LimitExceeded`]; empty input, syntax errors, invalid UTF-8
 /// and out-of-range numbers are [`Error::Parse`] with a line and column.
 pub fn parse(input: &[u8]) -> Result<(Tree, Layout)> {
+    parse_owned(Zeroizing::new(input.to_vec()))
+}
+
+/// [`parse`], keeping `input` as the layout's text instead of a copy of it.
+pub fn parse_owned(input: Zeroizing<Vec<u8>>) -> Result<(Tree, Layout)> {
     if input.len() >= NONE as usize {
         return Err(Error::LimitExceeded { format: FORMAT, message: "the file is larger than 4 GiB".into() });
     }
-    let mut parser = Parser { bytes: input, pos: 0, spans: Vec::new(), sops: None, indent: None, crlf: None };
+    let mut parser =
+        Parser { bytes: &input, pos: 0, spans: Vec::new(), sops: None, indent: None, crlf: None };
     let items = parser.document()?;
+    let Parser { spans, sops, indent, crlf, .. } = parser;
     let layout = Layout {
-        text: Zeroizing::new(input.to_vec()),
-        spans: parser.spans,
-        sops: parser.sops,
-        indent: parser.indent,
-        crlf: parser.crlf.unwrap_or(false),
+        text: input,
+        spans,
+        sops,
+        indent,
+        crlf: crlf.unwrap_or(false),
         overrides: Default::default(),
     };
     let tree = Tree { documents: vec![Document { items }] };

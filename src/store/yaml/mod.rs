@@ -14,7 +14,7 @@ pub mod resolve;
 mod splice;
 
 pub use layout::Layout;
-pub use parse::parse;
+pub use parse::{parse, parse_owned};
 pub use splice::{emit_spliced, styled_tokens};
 
 use crate::error::Result;

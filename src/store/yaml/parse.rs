@@ -43,11 +43,33 @@ const MIN_ALIAS_BUDGET: usize = 1_000_000;
 const FORMAT: &str = "yaml";
 
 /// Parse a YAML stream into documents (each a mapping) and their layout.
+/// The layout keeps a copy of `input`; [`parse_owned`] keeps the bytes
+/// themselves.
 pub fn parse(input: &[u8]) -> Result<(Tree, Layout)> {
-    let text = std::str::from_utf8(input).map_err(|e| {
-        let (line, column) = line_column(input, e.valid_up_to());
-        Error::Parse { format: FORMAT, message: format!("invalid UTF-8 at line {line}, column {column}") }
-    })?;
+    parse_owned(Zeroizing::new(input.to_vec()))
+}
+
+/// [`parse`], keeping `input` as the layout's source instead of a copy of
+/// it: a decryption's input is four times the size of its output, and a
+/// second copy of it was the largest single item of its peak memory.
+pub fn parse_owned(mut input: Zeroizing<Vec<u8>>) -> Result<(Tree, Layout)> {
+    let text = match String::from_utf8(std::mem::take(&mut *input)) {
+        Ok(text) => Zeroizing::new(text),
+        Err(e) => {
+            let offset = e.utf8_error().valid_up_to();
+            let bytes = Zeroizing::new(e.into_bytes());
+            let (line, column) = line_column(&bytes, offset);
+            return Err(Error::Parse {
+                format: FORMAT,
+                message: format!("invalid UTF-8 at line {line}, column {column}"),
+            });
+        }
+    };
+    let (tree, parts) = parse_text(&text)?;
+    Ok((tree, parts.into_layout(text)))
+}
+
+fn parse_text(text: &str) -> Result<(Tree, LayoutParts)> {
     if text.trim().is_empty() {
         return Err(Error::EmptyInput);
     }
@@ -74,12 +96,26 @@ pub fn parse(input: &[u8]) -> Result<(Tree, Layout)> {
 /// The fast path: the block subset read by `block_scan` into the same
 /// builder, or None when the text is outside it (and the builder, which
 /// may have seen part of it, is dropped).
-fn parse_block_subset(text: &str) -> Option<Result<(Tree, Layout)>> {
+fn parse_block_subset(text: &str) -> Option<Result<(Tree, LayoutParts)>> {
     let mut builder = Builder::new(text);
     match super::block_scan::scan(text, |event, span| builder.event(event, span)) {
         super::block_scan::Scan::Declined => None,
         super::block_scan::Scan::Done(Ok(())) => Some(builder.finish()),
         super::block_scan::Scan::Done(Err(error)) => Some(Err(error)),
+    }
+}
+
+/// A layout without its source, which the builder only borrows.
+struct LayoutParts {
+    entries: Vec<SrcEntry>,
+    documents: Vec<DocumentLayout>,
+    line_break: &'static str,
+}
+
+impl LayoutParts {
+    fn into_layout(self, source: Zeroizing<String>) -> Layout {
+        let LayoutParts { entries, documents, line_break } = self;
+        Layout { source, entries, documents, line_break, overrides: Default::default() }
     }
 }
 
@@ -636,7 +672,7 @@ impl<'s> Builder<'s> {
         Ok(())
     }
 
-    fn finish(mut self) -> Result<(Tree, Layout)> {
+    fn finish(mut self) -> Result<(Tree, LayoutParts)> {
         if self.documents.is_empty() {
             return Err(if self.saw_comment {
                 Error::Parse { format: FORMAT, message: "the file holds only comments (EOF)".into() }
@@ -652,14 +688,8 @@ impl<'s> Builder<'s> {
             Some(pos) if pos > 0 && self.source.as_bytes()[pos - 1] == b'\r' => "\r\n",
             _ => "\n",
         };
-        let layout = Layout {
-            source: Zeroizing::new(self.source.to_owned()),
-            entries: self.entries,
-            documents: self.layouts,
-            line_break,
-            overrides: Default::default(),
-        };
-        Ok((Tree { documents: self.documents }, layout))
+        let parts = LayoutParts { entries: self.entries, documents: self.layouts, line_break };
+        Ok((Tree { documents: self.documents }, parts))
     }
 }
 
