@@ -423,7 +423,7 @@ mod emit {
         walk::encrypt_tree(&mut parsed.tree, &Selection::default(), &cipher, CipherKind::Aes256Gcm, None)
             .expect("encrypts");
         // The metadata block of a real file of this format.
-        let mut reparsed = store::parse_encrypted(format, &encrypt_file(plain, format)).expect("parses");
+        let mut reparsed = store::parse_encrypted(format, encrypt_file(plain, format)).expect("parses");
         let metadata = ops::take_metadata(&mut reparsed.tree).expect("metadata");
         let empty_list = if format == Format::Yaml { EmptyList::Brackets } else { EmptyList::Null };
         let meta_node = metadata.to_node(empty_list);
