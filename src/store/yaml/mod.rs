@@ -12,6 +12,7 @@ mod layout;
 mod parse;
 pub mod resolve;
 mod splice;
+mod splice_match;
 
 pub use layout::Layout;
 pub use parse::{parse, parse_owned};

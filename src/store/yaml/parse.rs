@@ -25,7 +25,7 @@ use foldhash::{HashMap, HashMapExt, HashSet};
 use granit_parser::{Event, Options, Parser, Placement, ScalarStyle, Span, StructureStyle};
 use zeroize::Zeroizing;
 
-use super::layout::{CollectionEntry, DocumentLayout, Layout, SrcEntry, TokenStyle};
+use super::layout::{CollectionEntry, DocumentLayout, EntryKey, Layout, SrcEntry, TokenStyle};
 use super::resolve::{Resolved, resolve_plain, resolve_tagged};
 use crate::error::{Error, Result};
 use crate::secret::SecretBytes;
@@ -163,7 +163,7 @@ struct Frame {
     /// Where the collection starts (its `{`/`[`, or its first entry).
     start: usize,
     /// Each entry's lines, with the key of a mapping's pairs.
-    entries: Vec<(Option<String>, std::ops::Range<usize>)>,
+    entries: Vec<(EntryKey, std::ops::Range<usize>)>,
     /// Source handles of a sequence's items.
     item_srcs: Vec<Src>,
 }
@@ -547,7 +547,8 @@ impl<'s> Builder<'s> {
                 let (key, _, key_start) = pending_key.take().expect("a value follows its key");
                 let is_sops = depth == 1 && key.name == "sops";
                 if !frame.flow {
-                    frame.entries.push((Some(key.name.clone()), entry_lines(source, key_start, end)));
+                    let entry_key = EntryKey::new(&key.name, key_start, source);
+                    frame.entries.push((entry_key, entry_lines(source, key_start, end)));
                 }
                 frame.item_srcs.push(node.src);
                 items.push(MapItem::Pair(Pair { key, value: node }));
@@ -559,7 +560,7 @@ impl<'s> Builder<'s> {
             Items::Seq(items) => {
                 if !frame.flow {
                     let start = item_start.unwrap_or(end);
-                    frame.entries.push((None, entry_lines(source, start, end)));
+                    frame.entries.push((EntryKey::Item, entry_lines(source, start, end)));
                 }
                 frame.item_srcs.push(node.src);
                 items.push(SeqItem::Value(node));

@@ -18,6 +18,7 @@ use zeroize::Zeroize;
 
 use super::emit::{self, ScalarContext};
 use super::layout::{CollectionEntry, Layout, SrcEntry, TokenStyle};
+use super::splice_match::{OriginalItems, OriginalPairs};
 use crate::cipher::looks_encrypted;
 use crate::error::Result;
 use crate::secret::SecretBuf;
@@ -225,29 +226,9 @@ impl Collector<'_> {
         entry: &CollectionEntry,
         top_level: bool,
     ) -> std::result::Result<(), NeedsFresh> {
+        let source = self.layout.source();
         let mut seen = vec![false; entry.entries.len()];
-        // The original entries of each key, in order: a pair takes the first
-        // unmatched one. (A search through all entries per pair made 10,000
-        // keys quadratic.) Per key, the map holds the next unmatched entry
-        // and the last one; `next_same` chains entries of one key, so the
-        // whole index is two allocations rather than one list per key.
-        const NONE: usize = usize::MAX;
-        let mut next_same = vec![NONE; entry.entries.len()];
-        let mut by_key: HashMap<&str, (usize, usize)> = HashMap::with_capacity(entry.entries.len());
-        for (i, (key, _)) in entry.entries.iter().enumerate() {
-            if let Some(key) = key.as_deref() {
-                match by_key.entry(key) {
-                    std::collections::hash_map::Entry::Occupied(mut known) => {
-                        let (_, last) = known.get_mut();
-                        next_same[*last] = i;
-                        *last = i;
-                    }
-                    std::collections::hash_map::Entry::Vacant(slot) => {
-                        slot.insert((i, i));
-                    }
-                }
-            }
-        }
+        let mut by_key = OriginalPairs::InOrder(0);
         let mut insert_at = entry.range.start;
         for item in items {
             let pair = match item {
@@ -257,15 +238,7 @@ impl Collector<'_> {
                 }
                 MapItem::Pair(pair) => pair,
             };
-            let original = by_key.get_mut(pair.key.name.as_str()).and_then(|(unmatched, _)| {
-                let this = *unmatched;
-                if this == NONE {
-                    return None;
-                }
-                *unmatched = next_same[this];
-                Some(this)
-            });
-            match original {
+            match by_key.take(&pair.key.name, entry, source) {
                 Some(i) => {
                     seen[i] = true;
                     let lines = entry.entries[i].1.clone();
@@ -283,8 +256,8 @@ impl Collector<'_> {
                 }
             }
         }
-        for (i, (key, lines)) in entry.entries.iter().enumerate() {
-            let metadata_entry = top_level && key.as_deref() == Some("sops");
+        for (i, (_, lines)) in entry.entries.iter().enumerate() {
+            let metadata_entry = top_level && entry.key(i, source) == Some("sops");
             if !seen[i] && !metadata_entry {
                 self.edit(lines.clone(), String::new());
             }
@@ -301,16 +274,7 @@ impl Collector<'_> {
         entry: &CollectionEntry,
     ) -> std::result::Result<(), NeedsFresh> {
         let mut seen = vec![false; entry.entries.len()];
-        // Position handles are unique, so a map finds each original item
-        // in constant time (a search per item was quadratic).
-        let by_src: HashMap<Src, usize> = entry
-            .item_srcs
-            .iter()
-            .enumerate()
-            .filter(|(_, src)| **src != Src::NONE)
-            .map(|(i, src)| (*src, i))
-            .rev()
-            .collect();
+        let mut originals = OriginalItems::InOrder(0);
         let mut insert_at = entry.range.start;
         for item in items {
             let value = match item {
@@ -320,9 +284,7 @@ impl Collector<'_> {
                 }
                 SeqItem::Value(value) => value,
             };
-            let original = (value.src != Src::NONE)
-                .then(|| by_src.get(&value.src).copied().filter(|i| !seen[*i]))
-                .flatten();
+            let original = originals.take(value.src, entry, &seen);
             match original {
                 Some(i) => {
                     seen[i] = true;
