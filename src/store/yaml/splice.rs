@@ -4,8 +4,12 @@
 //! comment's text, the `sops` block (dropped, replaced or appended), and
 //! aliases whose expansion now differs from their anchor. Everything else -
 //! indentation, quoting of keys, blank lines, comments, key order - is copied
-//! through. The edits are collected first, then applied in one pass into a
-//! buffer sized for the result.
+//! through. Edits come in source order as the tree is walked, so each is
+//! written out at once, after the source text before it, into one wiping
+//! buffer. Should one come out of order (a `sops` block that is not last,
+//! entries removed from a mapping), that pass is dropped and a second one
+//! collects every edit, sorts them and applies them; that is rare, and the
+//! first pass keeps the common case from holding every new text twice.
 //!
 //! When the tree holds something with no position (a node added after
 //! parsing), or a document cannot be spliced (a flow mapping at the top),
@@ -41,26 +45,50 @@ pub fn emit_spliced(
     metadata: Option<&Node>,
     options: &StoreOptions,
 ) -> Result<Vec<u8>> {
-    match collect_edits(tree, layout, metadata, options) {
-        Ok((edits, texts)) => Ok(apply(layout, &edits, &texts)),
+    if tree.documents.len() != layout.documents.len() || layout.documents.iter().any(|d| d.not_spliceable) {
+        return emit::emit_fresh(tree, metadata, options);
+    }
+    // A decryption's output is about a quarter of its source, an
+    // encryption's about four times (plus the metadata). Capacity that is
+    // never written costs address space, not memory (see SecretBuf).
+    let capacity = if metadata.is_some() { layout.source.len() * 5 + 4096 } else { layout.source.len() + 64 };
+    let streaming = Sink::Streaming { out: SecretBuf::with_capacity(capacity), at: 0 };
+    let sink = match collect_edits(tree, layout, metadata, options, streaming) {
+        Ok(Sink::Streaming { mut out, at }) => {
+            out.extend(&layout.source.as_bytes()[at..]);
+            return Ok(out.into_vec());
+        }
+        Ok(_) => collect_edits(
+            tree,
+            layout,
+            metadata,
+            options,
+            Sink::Buffered(Vec::new(), SecretBuf::with_capacity(layout.source.len() + 64)),
+        ),
+        Err(NeedsFresh) => Err(NeedsFresh),
+    };
+    match sink {
+        Ok(Sink::Buffered(mut edits, texts)) => {
+            edits.sort_by_key(|e| (e.range.start, e.range.end));
+            if edits.windows(2).any(|w| w[0].range.end > w[1].range.start) {
+                return emit::emit_fresh(tree, metadata, options);
+            }
+            Ok(apply(layout, &edits, &texts))
+        }
+        Ok(_) => unreachable!("a buffering pass stays buffering"),
         Err(NeedsFresh) => emit::emit_fresh(tree, metadata, options),
     }
 }
 
+/// Walk the tree, handing every edit to `sink`; the sink as it ends up.
 fn collect_edits(
     tree: &Tree,
     layout: &Layout,
     metadata: Option<&Node>,
     options: &StoreOptions,
-) -> std::result::Result<(Vec<Edit>, SecretBuf), NeedsFresh> {
-    if tree.documents.len() != layout.documents.len() || layout.documents.iter().any(|d| d.not_spliceable) {
-        return Err(NeedsFresh);
-    }
-    // As large as the source: a decryption's new texts are about a quarter
-    // of it, an encryption's about three times (the buffer grows twice).
-    // Capacity that is never written costs no memory (see SecretBuf).
-    let texts = SecretBuf::with_capacity(layout.source.len() + 64);
-    let mut collector = Collector { layout, options, edits: Vec::new(), texts };
+    sink: Sink,
+) -> std::result::Result<Sink, NeedsFresh> {
+    let mut collector = Collector { layout, options, sink };
     for (document, doc_layout) in tree.documents.iter().zip(&layout.documents) {
         match layout.entry(doc_layout.root) {
             Some(SrcEntry::Collection(entry)) if entry.is_map && !entry.flow => {
@@ -83,46 +111,64 @@ fn collect_edits(
             }
             (None, None) => {}
         }
+        if matches!(collector.sink, Sink::OutOfOrder) {
+            break;
+        }
     }
-    let mut edits = collector.edits;
-    edits.sort_by_key(|e| (e.range.start, e.range.end));
-    if edits.windows(2).any(|w| w[0].range.end > w[1].range.start) {
-        return Err(NeedsFresh);
-    }
-    Ok((edits, collector.texts))
+    Ok(collector.sink)
 }
 
 fn apply(layout: &Layout, edits: &[Edit], texts: &SecretBuf) -> Vec<u8> {
     let source = layout.source.as_bytes();
     let texts = texts.as_slice();
-    let mut out = Vec::with_capacity(source.len() + texts.len());
+    let mut out = SecretBuf::with_capacity(source.len() + texts.len());
     let mut at = 0;
     for edit in edits {
-        out.extend_from_slice(&source[at..edit.range.start]);
-        out.extend_from_slice(&texts[edit.text.clone()]);
+        out.extend(&source[at..edit.range.start]);
+        out.extend(&texts[edit.text.clone()]);
         at = edit.range.end;
     }
-    out.extend_from_slice(&source[at..]);
-    out
+    out.extend(&source[at..]);
+    out.into_vec()
+}
+
+/// Where the edits go.
+enum Sink {
+    /// Every edit so far came after the one before it: the output up to
+    /// source offset `at` is written.
+    Streaming { out: SecretBuf, at: usize },
+    /// An edit came before the one before it: this pass is dropped.
+    OutOfOrder,
+    /// Every edit, with its new text in one wiping buffer (a string per
+    /// edit would be far more memory: a 10 MB file has 290,000).
+    Buffered(Vec<Edit>, SecretBuf),
 }
 
 struct Collector<'a> {
     layout: &'a Layout,
     options: &'a StoreOptions,
-    edits: Vec<Edit>,
-    /// The new texts of all edits, end to end, in one wiping buffer: they
-    /// are decrypted values, and one buffer is also far less memory than a
-    /// string per edit (a 10 MB file has 290,000).
-    texts: SecretBuf,
+    sink: Sink,
 }
 
 impl Collector<'_> {
     /// Replace `range` of the source with `text`, which is wiped here.
     fn edit(&mut self, range: Range<usize>, mut text: String) {
-        let start = self.texts.as_slice().len();
-        self.texts.extend(text.as_bytes());
+        match &mut self.sink {
+            Sink::Streaming { out, at } if range.start >= *at => {
+                out.extend(&self.layout.source.as_bytes()[*at..range.start]);
+                out.extend(text.as_bytes());
+                *at = range.end;
+            }
+            // Dropping the output wipes it.
+            Sink::Streaming { .. } => self.sink = Sink::OutOfOrder,
+            Sink::OutOfOrder => {}
+            Sink::Buffered(edits, texts) => {
+                let start = texts.as_slice().len();
+                texts.extend(text.as_bytes());
+                edits.push(Edit { range, text: start..texts.as_slice().len() });
+            }
+        }
         text.zeroize();
-        self.edits.push(Edit { range, text: start..self.texts.as_slice().len() });
     }
 
     fn map_items(&mut self, items: &[MapItem]) -> std::result::Result<(), NeedsFresh> {

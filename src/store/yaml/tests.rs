@@ -303,6 +303,30 @@ fn structural_changes_touch_only_their_lines() {
     assert_eq!(out, "a: 1\nb: 2\nc: 3\n");
 }
 
+/// Edits come in source order but for a few cases, which the splicer
+/// sorts: these outputs come from that second pass.
+#[test]
+fn edits_out_of_source_order_are_sorted_before_writing() {
+    use crate::tree::{MapItem, Scalar, Value};
+    fn change(node: &mut Node, value: i64) {
+        node.value = Value::Scalar(Scalar::Int(value));
+        node.changed = true;
+    }
+    // A `sops` block before the last key: dropping it is the last edit.
+    let out = splice_after("a: 1\nsops:\n    version: 3.11.0\nb: 2\n", |t| {
+        t.documents[0].items.retain(|i| !matches!(i, MapItem::Pair(p) if p.key.name == "sops"));
+        change(top_pair(t, "b"), 3);
+    });
+    assert_eq!(out, "a: 1\nb: 3\n");
+    // A removed key's lines go after the keys that follow it are edited.
+    let out = splice_after("a: 1\nb: 2\nc: 3\n# end\n", |t| {
+        t.documents[0].items.retain(|i| !matches!(i, MapItem::Pair(p) if p.key.name == "b"));
+        change(top_pair(t, "a"), 0);
+        change(top_pair(t, "c"), 4);
+    });
+    assert_eq!(out, "a: 0\nc: 4\n# end\n");
+}
+
 proptest::proptest! {
     /// The shortcut that skips the emitter for simple plain values agrees
     /// with the emitter: whatever it accepts is written back as it was.
