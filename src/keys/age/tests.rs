@@ -534,6 +534,22 @@ fn failure_of(identities: &AgeIdentities) -> KeyFailure {
     failure(sops_key().unwrap(identities))
 }
 
+/// The header parsed once to check it goes to the first identity tried;
+/// each later one must parse it again.
+#[test]
+fn the_right_identity_after_wrong_ones_still_unwraps() {
+    let (secret, recipient) = generate();
+    let (wrong1, _) = generate();
+    let (wrong2, _) = generate();
+    let key = wrapped(&recipient, &DATA_KEY);
+    for text in
+        [format!("{wrong1}\n{wrong2}\n{secret}\n"), format!("{wrong1}\n{secret}\n"), format!("{secret}\n")]
+    {
+        let identities = AgeIdentities::from_identity_text(&text).unwrap();
+        assert_eq!(&key.unwrap(&identities).expect("unwrap")[..], &DATA_KEY[..]);
+    }
+}
+
 #[test]
 fn wrong_identity_says_how_many_from_where_and_for_whom() {
     let sandbox = Sandbox::new();
