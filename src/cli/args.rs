@@ -12,6 +12,8 @@ use std::path::PathBuf;
 
 use clap::{Args, Parser, Subcommand};
 
+pub use super::deferred::Deferred;
+
 /// The top-level help lists commands by what people use them for, rather
 /// than in one alphabetical list; a test checks that every command is here.
 const TOP_HELP_TEMPLATE: &str = "\
@@ -238,46 +240,46 @@ pub struct Cli {
 pub enum Command {
     /// Encrypt a file's values (prints to stdout unless -i or --output).
     #[command(after_help = ENCRYPT_EXAMPLES)]
-    Encrypt(EncryptArgs),
+    Encrypt(Deferred<EncryptArgs>),
     /// Decrypt a file (prints to stdout unless -i or --output).
     #[command(after_help = DECRYPT_EXAMPLES)]
-    Decrypt(DecryptArgs),
+    Decrypt(Deferred<DecryptArgs>),
     /// New data key: every value encrypted again; optionally add or remove master keys.
     #[command(after_help = ROTATE_EXAMPLES)]
-    Rotate(RotateArgs),
+    Rotate(Deferred<RotateArgs>),
     /// Make files' master keys match their creation rule (keeps the data key and the values).
     #[command(after_help = UPDATEKEYS_EXAMPLES)]
-    Updatekeys(UpdatekeysArgs),
+    Updatekeys(Deferred<UpdatekeysArgs>),
     /// Add or delete key groups (keeps the data key and the values).
     #[command(subcommand)]
     Groups(GroupsCommand),
     /// Edit an encrypted file in $SOPS_EDITOR/$EDITOR (a new file starts from an example).
     #[command(after_help = EDIT_EXAMPLES)]
-    Edit(EditArgs),
+    Edit(Deferred<EditArgs>),
     /// Set one value: `set FILE '["a"]["b"]' '"json value"'`.
     #[command(after_help = SET_EXAMPLES)]
-    Set(SetArgs),
+    Set(Deferred<SetArgs>),
     /// Remove one value: `unset FILE '["a"]["b"]'`.
     #[command(after_help = SET_EXAMPLES)]
-    Unset(UnsetArgs),
+    Unset(Deferred<UnsetArgs>),
     /// Run a command with the decrypted values in its environment.
     #[command(after_help = EXEC_ENV_EXAMPLES)]
-    ExecEnv(ExecEnvArgs),
+    ExecEnv(Deferred<ExecEnvArgs>),
     /// Run a command with the decrypted file, handed over through a FIFO.
     #[command(after_help = EXEC_FILE_EXAMPLES)]
-    ExecFile(ExecFileArgs),
+    ExecFile(Deferred<ExecFileArgs>),
     /// Print whether a file is encrypted, as JSON (`{"encrypted":true}`).
     #[command(after_help = FILESTATUS_EXAMPLES)]
-    Filestatus(FilestatusArgs),
+    Filestatus(Deferred<FilestatusArgs>),
     /// Check that every file a creation rule covers is encrypted to the rule's keys.
     #[command(after_help = CHECK_EXAMPLES)]
-    Check(CheckArgs),
+    Check(Deferred<CheckArgs>),
     /// Print a shell completion script: bash, zsh, fish, powershell or elvish.
     #[command(after_help = COMPLETIONS_EXAMPLES)]
-    Completions(CompletionsArgs),
+    Completions(Deferred<CompletionsArgs>),
     /// Print the man page (roff), or write one page per command into a directory.
     #[command(after_help = MAN_EXAMPLES)]
-    Man(ManArgs),
+    Man(Deferred<ManArgs>),
 }
 
 /// `man [--dir DIR]`.
@@ -362,10 +364,10 @@ pub struct UnsetArgs {
 pub enum GroupsCommand {
     /// Append a key group made of the given keys.
     #[command(after_help = GROUPS_EXAMPLES)]
-    Add(GroupsAddArgs),
+    Add(Deferred<GroupsAddArgs>),
     /// Delete the key group at INDEX (0-based).
     #[command(alias = "remove", after_help = GROUPS_EXAMPLES)]
-    Delete(GroupsDeleteArgs),
+    Delete(Deferred<GroupsDeleteArgs>),
 }
 
 #[derive(Args, Debug, Default)]

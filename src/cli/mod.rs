@@ -8,6 +8,7 @@ mod args;
 mod check;
 mod common;
 mod decrypt;
+mod deferred;
 mod edit;
 mod encrypt;
 mod exec;
