@@ -187,7 +187,7 @@ impl<'a> Attempt<'a> {
                 IdentityKind::Ssh { identity, .. } => identity,
                 _ => continue,
             };
-            if let Some(done) = self.try_one(file, usable, identity.origin.as_ref(), identity.recipient()) {
+            if let Some(done) = self.try_one(file, usable, identity.origin.as_ref(), || identity.recipient()) {
                 return done;
             }
         }
@@ -204,7 +204,7 @@ impl<'a> Attempt<'a> {
             }
             match identity.unlock_ssh(prompter.as_ref()) {
                 Some(Ok(unlocked)) => {
-                    if let Some(done) = self.try_one(file, unlocked, &identity.origin, Some(recipient)) {
+                    if let Some(done) = self.try_one(file, unlocked, &identity.origin, || Some(recipient)) {
                         return done;
                     }
                 }
@@ -233,7 +233,7 @@ impl<'a> Attempt<'a> {
                             IdentityKind::Ssh { identity, .. } => identity,
                             _ => continue,
                         };
-                        if let Some(done) = self.try_one(file, usable, &identity.origin, identity.recipient())
+                        if let Some(done) = self.try_one(file, usable, &identity.origin, || identity.recipient())
                         {
                             return done;
                         }
@@ -260,7 +260,8 @@ impl<'a> Attempt<'a> {
         file: &mut Header<'_>,
         identity: &dyn ::age::Identity,
         origin: &'a str,
-        recipient: Option<&'a str>,
+        // Asked only when the identity does not open the key.
+        recipient: impl FnOnce() -> Option<&'a str>,
     ) -> Option<Result<SecretVec, KeyFailure>> {
         let decryptor = match file.decryptor() {
             Ok(decryptor) => decryptor,
@@ -277,7 +278,7 @@ impl<'a> Attempt<'a> {
             Err(DecryptError::NoMatchingKeys) => {
                 self.tried.push(Tried {
                     origin,
-                    recipient,
+                    recipient: recipient(),
                     error: None,
                 });
                 None
@@ -299,7 +300,7 @@ impl<'a> Attempt<'a> {
             Err(e) => {
                 self.tried.push(Tried {
                     origin,
-                    recipient,
+                    recipient: recipient(),
                     error: Some(e.to_string()),
                 });
                 None
@@ -344,7 +345,7 @@ impl<'a> Attempt<'a> {
                 }
             };
             let before = self.tried.len();
-            let outcome = self.try_one(file, &runner, group[0].origin.as_ref(), None);
+            let outcome = self.try_one(file, &runner, group[0].origin.as_ref(), || None);
             // One answer for the whole group: count each identity as tried.
             if self.tried.len() > before {
                 let answer = self.tried.pop().map(|t| t.error);
