@@ -429,7 +429,7 @@ impl<'a> Walker<'a> {
                 }
                 let text = match scalar {
                     Scalar::Str(bytes) if bytes.is_empty() => return Ok(()),
-                    Scalar::Str(bytes) => bytes.as_str().unwrap_or(""),
+                    Scalar::Str(bytes) => bytes,
                     other => {
                         return Err(Error::NotEncrypted {
                             path: self.path_for_message(),
@@ -437,6 +437,18 @@ impl<'a> Walker<'a> {
                         });
                     }
                 };
+                if self.memory.is_none() {
+                    // Nothing keeps the envelope: decrypt it where it lies.
+                    let Value::Scalar(Scalar::Str(bytes)) = &mut node.value else {
+                        unreachable!("matched above")
+                    };
+                    let text = std::mem::take(bytes);
+                    let (value_type, plaintext) = cipher
+                        .decrypt_value_in_place(text, self.aad.as_bytes())
+                        .map_err(|reason| self.decrypt_error(reason))?;
+                    return self.decrypted(node, value_type, plaintext);
+                }
+                let text = text.as_str().unwrap_or("");
                 let envelope = Envelope::parse(text).map_err(|reason| self.decrypt_error(reason))?;
                 if envelope.value_type == ValueType::Comment {
                     return Err(self.decrypt_error(EnvelopeError::BadPlaintext("value (it is a comment)")));
@@ -448,13 +460,19 @@ impl<'a> Walker<'a> {
                 if let Some(memory) = self.memory.as_deref_mut() {
                     memory.remember(self.aad.as_bytes(), value_type, plaintext.as_bytes(), text);
                 }
-                let value = Scalar::from_plaintext(value_type, plaintext)
-                    .map_err(|bad| self.decrypt_error(EnvelopeError::BadPlaintext(bad.0.as_str())))?;
-                self.hash(&value, true);
-                node.value = Value::Scalar(value);
-                node.changed = true;
+                return self.decrypted(node, value_type, plaintext);
             }
         }
+        Ok(())
+    }
+
+    /// A value decrypted: typed, hashed, and put in place of its envelope.
+    fn decrypted(&mut self, node: &mut Node, value_type: ValueType, plaintext: SecretBytes) -> Result<()> {
+        let value = Scalar::from_plaintext(value_type, plaintext)
+            .map_err(|bad| self.decrypt_error(EnvelopeError::BadPlaintext(bad.0.as_str())))?;
+        self.hash(&value, true);
+        node.value = Value::Scalar(value);
+        node.changed = true;
         Ok(())
     }
 

@@ -41,10 +41,7 @@ pub(super) enum IdentityKind {
         recipient: OnceLock<String>,
     },
     /// An SSH key that needs no passphrase.
-    Ssh {
-        identity: ssh::Identity,
-        recipient: String,
-    },
+    Ssh { identity: ssh::Identity, recipient: String },
     /// A passphrase-protected SSH key, unlocked on first use.
     SshLocked {
         identity: ssh::Identity,
@@ -63,8 +60,9 @@ impl Identity {
             IdentityKind::X25519 { identity, recipient } => {
                 Some(recipient.get_or_init(|| identity.to_public().to_string()))
             }
-            IdentityKind::Ssh { recipient, .. }
-            | IdentityKind::SshLocked { recipient, .. } => Some(recipient),
+            IdentityKind::Ssh { recipient, .. } | IdentityKind::SshLocked { recipient, .. } => {
+                Some(recipient)
+            }
             IdentityKind::Plugin(_) => None,
         }
     }

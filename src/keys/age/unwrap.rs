@@ -187,7 +187,8 @@ impl<'a> Attempt<'a> {
                 IdentityKind::Ssh { identity, .. } => identity,
                 _ => continue,
             };
-            if let Some(done) = self.try_one(file, usable, identity.origin.as_ref(), || identity.recipient()) {
+            if let Some(done) = self.try_one(file, usable, identity.origin.as_ref(), || identity.recipient())
+            {
                 return done;
             }
         }
@@ -233,7 +234,8 @@ impl<'a> Attempt<'a> {
                             IdentityKind::Ssh { identity, .. } => identity,
                             _ => continue,
                         };
-                        if let Some(done) = self.try_one(file, usable, &identity.origin, || identity.recipient())
+                        if let Some(done) =
+                            self.try_one(file, usable, &identity.origin, || identity.recipient())
                         {
                             return done;
                         }
