@@ -512,7 +512,7 @@ impl ValueCipher {
         iv: &[u8],
         tag: &[u8],
         aad: &[u8],
-        data: &mut Vec<u8>,
+        data: &mut [u8],
     ) -> Result<(), EnvelopeError> {
         if tag.len() != 16 {
             return Err(EnvelopeError::BadTagLength(tag.len()));
