@@ -328,6 +328,30 @@ fn edits_out_of_source_order_are_sorted_before_writing() {
 }
 
 proptest::proptest! {
+    /// The envelope test reads bytes from the end and without early exits;
+    /// it accepts exactly what the plain definition does.
+    #[test]
+    fn envelope_test_is_the_plain_definition(
+        body in "[A-Za-z0-9+/=,:_ \t\"'#\\\\\\]\\[]{0,60}",
+        with_type in proptest::bool::ANY,
+        at in 0usize..60,
+    ) {
+        let mut body = body;
+        if with_type {
+            let at = at.min(body.len());
+            body.insert_str(at, ",type:");
+        }
+        for text in [format!("ENC[{body}]"), format!("ENC[{body}"), body.clone()] {
+            let plain_definition = text.starts_with("ENC[")
+                && text.ends_with(']')
+                && text.contains(",type:")
+                && !text.bytes().any(|b| b.is_ascii_whitespace() || matches!(b, b'"' | b'\'' | b'#' | b'\\'));
+            proptest::prop_assert_eq!(super::splice::is_envelope_text(&text), plain_definition, "{:?}", text);
+        }
+    }
+}
+
+proptest::proptest! {
     /// The shortcut that skips the emitter for simple plain values agrees
     /// with the emitter: whatever it accepts is written back as it was.
     #[test]
