@@ -309,7 +309,7 @@ pub(super) fn write_valid(out: &mut SecretBuf, text: &[u8]) {
     // without early exits finds many bytes at a time; the loop below went
     // a word or a byte at a time, about 6 instructions a byte.
     let attention = |b: u8| {
-        (b < 0x20) | (b >= 0x80) | (b == b'"') | (b == b'\\') | (b == b'<') | (b == b'>') | (b == b'&')
+        !(0x20..0x80).contains(&b) | (b == b'"') | (b == b'\\') | (b == b'<') | (b == b'>') | (b == b'&')
     };
     if !text.iter().fold(false, |found, &b| found | attention(b)) {
         out.extend(text);

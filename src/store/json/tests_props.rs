@@ -186,7 +186,7 @@ proptest! {
     /// Strings without a byte that needs escaping are copied whole; the
     /// byte-by-byte writer agrees.
     #[test]
-    fn the_no_escape_shortcut_writes_what_the_escaping_loop_does(text in "[ -~\u{80}-\u{10FFFF}]{0,40}|[a-zA-Z0-9+/=,:\\[\\]]{0,200}") {
+    fn the_no_escape_shortcut_writes_what_the_escaping_loop_does(text in "[ -~]{0,40}|[ -~\u{80}-\u{10FFFF}]{0,40}|[a-zA-Z0-9+/=,:\\[\\]]{0,200}") {
         let mut fast = crate::secret::SecretBuf::with_capacity(0);
         super::emit::write_valid(&mut fast, text.as_bytes());
         let mut slow = crate::secret::SecretBuf::with_capacity(0);
