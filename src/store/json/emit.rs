@@ -304,14 +304,20 @@ pub(super) fn write_string(out: &mut SecretBuf, bytes: &[u8]) {
     out.push(b'"');
 }
 
-pub(super) fn write_valid(out: &mut SecretBuf, text: &[u8]) {
-    // Most strings (every envelope) need no escape at all, which a test
-    // without early exits finds many bytes at a time; the loop below went
-    // a word or a byte at a time, about 6 instructions a byte.
+/// Whether any byte of `text` is escaped in a JSON string (or is part of a
+/// character that may be). Most strings (every envelope) need no escape,
+/// which this test, without early exits, finds many bytes at a time; the
+/// escaping loop goes a word or a byte at a time, about 6 instructions a
+/// byte.
+pub(super) fn needs_escape(text: &[u8]) -> bool {
     let attention = |b: u8| {
         !(0x20..0x80).contains(&b) | (b == b'"') | (b == b'\\') | (b == b'<') | (b == b'>') | (b == b'&')
     };
-    if !text.iter().fold(false, |found, &b| found | attention(b)) {
+    text.iter().fold(false, |found, &b| found | attention(b))
+}
+
+pub(super) fn write_valid(out: &mut SecretBuf, text: &[u8]) {
+    if !needs_escape(text) {
         out.extend(text);
         return;
     }

@@ -182,6 +182,17 @@ impl Layout {
             match &node.value {
                 Value::Scalar(scalar) => {
                     let Some(original) = self.token_text(node.src) else { continue };
+                    // A string written as itself in quotes is what the
+                    // writer writes: known without rendering it.
+                    if let Scalar::Str(bytes) = scalar
+                        && original.len() == bytes.len() + 2
+                        && original.starts_with('"')
+                        && original.ends_with('"')
+                        && &original.as_bytes()[1..original.len() - 1] == bytes.as_bytes()
+                        && !emit::needs_escape(bytes.as_bytes())
+                    {
+                        continue;
+                    }
                     if render_scalar(scalar).ok().as_deref() != Some(original) {
                         styled.insert(node.src, zeroize::Zeroizing::new(original.to_owned()));
                     }

@@ -183,6 +183,16 @@ fn same_tree(a: &Tree, b: &Tree) -> bool {
 }
 
 proptest! {
+    /// The style memory skips strings written as themselves in quotes
+    /// without rendering them: rendering one gives that very text.
+    #[test]
+    fn a_string_that_needs_no_escape_renders_as_itself_in_quotes(text in "[ -~]{0,40}|[a-zA-Z0-9+/=,:\\[\\]]{0,200}") {
+        if !super::emit::needs_escape(text.as_bytes()) {
+            let rendered = super::emit::render_scalar(&Scalar::str(&text)).unwrap();
+            prop_assert_eq!(rendered, format!("\"{text}\""));
+        }
+    }
+
     /// Strings without a byte that needs escaping are copied whole; the
     /// byte-by-byte writer agrees.
     #[test]
