@@ -24,29 +24,85 @@ pub enum TokenStyle {
     Folded,
 }
 
+/// A byte range of the source in 32 bits: a layout holds one position per
+/// token, which made the layout entries the largest part of a large
+/// file's peak memory at 48 bytes each (24 now). Sources of 4 GiB or more
+/// are refused by the parser.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct SrcSpan {
+    start: u32,
+    end: u32,
+}
+
+impl SrcSpan {
+    /// `range`, which the parser has checked to lie below 4 GiB.
+    pub fn of(range: Range<usize>) -> SrcSpan {
+        let narrow = |at: usize| u32::try_from(at).expect("the parser refuses sources of 4 GiB or more");
+        SrcSpan { start: narrow(range.start), end: narrow(range.end) }
+    }
+
+    pub fn range(self) -> Range<usize> {
+        self.start as usize..self.end as usize
+    }
+}
+
 /// The position of one node or comment.
 #[derive(Clone, Debug)]
 pub enum SrcEntry {
-    /// A scalar value: the bytes to replace (from its tag or block indicator
-    /// to its end), how it was written, and its context.
-    Scalar {
+    /// A scalar value.
+    Scalar(ScalarPos),
+    /// An alias (`*name`), whose expansion may need rewriting.
+    Alias(SrcSpan),
+    /// A comment: from `#` to the end of its text.
+    Comment(SrcSpan),
+    /// A mapping or sequence: enough to add, remove and replace entries.
+    Collection(Box<CollectionEntry>),
+}
+
+/// Where a scalar is: the bytes to replace (from its tag or block
+/// indicator to its end), how it was written, and its context.
+#[derive(Clone, Debug)]
+pub struct ScalarPos {
+    span: SrcSpan,
+    /// Byte offset of the `-` when the scalar is a block sequence item,
+    /// else `NO_DASH`.
+    dash: u32,
+    /// The column a block scalar's lines are indented from: the dash of a
+    /// sequence item (plus 2), or the mapping's key column (plus the
+    /// indent width), where a mapping that is a sequence item counts
+    /// from its dash, as go-yaml lays it out.
+    owner_column: u32,
+    pub style: TokenStyle,
+    pub flow: bool,
+}
+
+impl ScalarPos {
+    const NO_DASH: u32 = u32::MAX;
+
+    pub fn new(
         range: Range<usize>,
         style: TokenStyle,
         flow: bool,
-        /// The column a block scalar's lines are indented from: the dash of a
-        /// sequence item (plus 2), or the mapping's key column (plus the
-        /// indent width), where a mapping that is a sequence item counts
-        /// from its dash, as go-yaml lays it out.
         owner_column: usize,
-        /// Byte offset of the `-` when the scalar is a block sequence item.
         dash: Option<usize>,
-    },
-    /// An alias (`*name`), whose expansion may need rewriting.
-    Alias { range: Range<usize> },
-    /// A comment: from `#` to the end of its text.
-    Comment { range: Range<usize> },
-    /// A mapping or sequence: enough to add, remove and replace entries.
-    Collection(Box<CollectionEntry>),
+    ) -> Self {
+        let dash = dash.map_or(Self::NO_DASH, |at| SrcSpan::of(at..at).start);
+        // A column is at most the source's length, so it fits too.
+        let owner_column = SrcSpan::of(owner_column..owner_column).start;
+        ScalarPos { span: SrcSpan::of(range), dash, owner_column, style, flow }
+    }
+
+    pub fn range(&self) -> Range<usize> {
+        self.span.range()
+    }
+
+    pub fn dash(&self) -> Option<usize> {
+        (self.dash != Self::NO_DASH).then_some(self.dash as usize)
+    }
+
+    pub fn owner_column(&self) -> usize {
+        self.owner_column as usize
+    }
 }
 
 /// Where a mapping's or sequence's entries are.
@@ -151,9 +207,8 @@ impl Layout {
     /// quotes, tag or block header), for remembering how it was written.
     pub fn token_text(&self, src: Src) -> Option<&str> {
         match self.entry(src)? {
-            SrcEntry::Scalar { range, .. } | SrcEntry::Alias { range, .. } | SrcEntry::Comment { range } => {
-                self.source.get(range.clone())
-            }
+            SrcEntry::Scalar(pos) => self.source.get(pos.range()),
+            SrcEntry::Alias(span) | SrcEntry::Comment(span) => self.source.get(span.range()),
             SrcEntry::Collection(_) => None,
         }
     }

@@ -25,7 +25,9 @@ use foldhash::{HashMap, HashMapExt, HashSet};
 use granit_parser::{Event, Options, Parser, Placement, ScalarStyle, Span, StructureStyle};
 use zeroize::Zeroizing;
 
-use super::layout::{CollectionEntry, DocumentLayout, EntryKey, Layout, SrcEntry, TokenStyle};
+use super::layout::{
+    CollectionEntry, DocumentLayout, EntryKey, Layout, ScalarPos, SrcEntry, SrcSpan, TokenStyle,
+};
 use super::resolve::{Resolved, resolve_plain, resolve_tagged};
 use crate::error::{Error, Result};
 use crate::secret::SecretBytes;
@@ -70,6 +72,10 @@ pub fn parse_owned(mut input: Zeroizing<Vec<u8>>) -> Result<(Tree, Layout)> {
 }
 
 fn parse_text(text: &str) -> Result<(Tree, LayoutParts)> {
+    if text.len() >= u32::MAX as usize {
+        // Positions are kept in 32 bits (`layout::SrcSpan`).
+        return Err(Error::LimitExceeded { format: FORMAT, message: "the file is 4 GiB or larger".into() });
+    }
     if text.trim().is_empty() {
         return Err(Error::EmptyInput);
     }
@@ -231,7 +237,7 @@ impl<'s> Builder<'s> {
             Event::DocumentEnd => self.end_document(range.start)?,
             Event::Comment(text, placement) => {
                 self.saw_comment = true;
-                let src = self.add_entry(SrcEntry::Comment { range: range.clone() });
+                let src = self.add_entry(SrcEntry::Comment(SrcSpan::of(range.clone())));
                 let comment = Comment { text: SecretBytes::from_text(&text), src, changed: false };
                 if placement == Placement::Right {
                     self.attach_end_of_line_comment(comment);
@@ -324,13 +330,13 @@ impl<'s> Builder<'s> {
                     return Ok(());
                 }
                 let scalar = self.resolve(&value, style, tag.as_deref(), range.start)?;
-                let src = self.add_entry(SrcEntry::Scalar {
-                    range: token_start..self.token_end(style, range.end),
-                    style: token_style(style),
-                    flow: ctx.flow,
-                    owner_column: ctx.owner_column,
-                    dash: ctx.dash,
-                });
+                let src = self.add_entry(SrcEntry::Scalar(ScalarPos::new(
+                    token_start..self.token_end(style, range.end),
+                    token_style(style),
+                    ctx.flow,
+                    ctx.owner_column,
+                    ctx.dash,
+                )));
                 let mut node = Node::scalar(scalar);
                 node.src = src;
                 self.complete(node, anchor, range.end, ctx.dash)?;
@@ -368,7 +374,7 @@ impl<'s> Builder<'s> {
                     let column = span.start.col();
                     return self.complete_key(Key { name, is_string: false }, column, range.start, range.end);
                 }
-                node.src = self.add_entry(SrcEntry::Alias { range: range.clone() });
+                node.src = self.add_entry(SrcEntry::Alias(SrcSpan::of(range.clone())));
                 self.complete(node, 0, range.end, ctx.dash)?;
             }
             Event::UnresolvedAlias(_) => return Err(self.error_at(range.start, "unknown anchor")),

@@ -190,20 +190,22 @@ impl Collector<'_> {
         }
         let text = format!("#{}", String::from_utf8_lossy(comment.text.as_bytes()));
         match self.layout.entry(comment.src) {
-            Some(SrcEntry::Comment { range }) => self.edit(range.clone(), text),
+            Some(SrcEntry::Comment(span)) => self.edit(span.range(), text),
             // An encrypted comment that sops wrote as a sequence element
             // (`- ENC[...,type:comment]`) becomes a comment line again.
-            Some(SrcEntry::Scalar { range, dash: Some(dash), .. }) => self.edit(*dash..range.end, text),
+            Some(SrcEntry::Scalar(pos)) if pos.dash().is_some() => {
+                self.edit(pos.dash().unwrap_or_default()..pos.range().end, text)
+            }
             _ => return Err(NeedsFresh),
         }
         Ok(())
     }
 
     fn node(&mut self, node: &Node) -> std::result::Result<(), NeedsFresh> {
-        if let Some(SrcEntry::Alias { range, .. }) = self.layout.entry(node.src) {
+        if let Some(SrcEntry::Alias(span)) = self.layout.entry(node.src) {
             if any_changed(node) {
                 let text = flow_text(node);
-                self.edit(range.clone(), text);
+                self.edit(span.range(), text);
             }
             return Ok(());
         }
@@ -236,9 +238,10 @@ impl Collector<'_> {
                 if !node.changed {
                     return Ok(());
                 }
-                let Some(SrcEntry::Scalar { range, .. }) = self.layout.entry(node.src) else {
+                let Some(SrcEntry::Scalar(pos)) = self.layout.entry(node.src) else {
                     return Err(NeedsFresh);
                 };
+                let range = pos.range();
                 let remembered = self.layout.overrides.get(&node.src).and_then(|memory| {
                     let text = match memory.strip_prefix(QUOTE_MARK) {
                         Some(quote) => {
@@ -256,7 +259,7 @@ impl Collector<'_> {
                     None => rendered_text(self.layout, node.src, scalar, self.options)
                         .expect("entry checked above"),
                 };
-                self.edit(range.clone(), text);
+                self.edit(range, text);
                 Ok(())
             }
         }
@@ -359,8 +362,8 @@ impl Collector<'_> {
     /// into it)?
     fn fits(&self, node: &Node) -> bool {
         match (&node.value, self.layout.entry(node.src)) {
-            (_, Some(SrcEntry::Alias { .. })) => true,
-            (Value::Scalar(_), Some(SrcEntry::Scalar { .. })) => true,
+            (_, Some(SrcEntry::Alias(_))) => true,
+            (Value::Scalar(_), Some(SrcEntry::Scalar(_))) => true,
             (Value::Map(_), Some(SrcEntry::Collection(c))) => c.is_map,
             (Value::Seq(_), Some(SrcEntry::Collection(c))) => !c.is_map,
             _ => false,
@@ -434,15 +437,16 @@ pub(crate) fn rendered_text(
     scalar: &Scalar,
     options: &StoreOptions,
 ) -> Option<String> {
-    let Some(SrcEntry::Scalar { flow, owner_column, dash, .. }) = layout.entry(src) else {
+    let Some(SrcEntry::Scalar(pos)) = layout.entry(src) else {
         return None;
     };
     // go-yaml indents a block scalar two columns after a sequence dash, and
     // under a key to the next multiple of the indent width.
     let width = emit::indent_width(options);
+    let owner_column = pos.owner_column();
     let block_indent =
-        if dash.is_some() { owner_column + 2 } else { width * ((owner_column + width) / width) };
-    let ctx = ScalarContext { flow: *flow, block_indent, is_key: false, parent_column: *owner_column };
+        if pos.dash().is_some() { owner_column + 2 } else { width * ((owner_column + width) / width) };
+    let ctx = ScalarContext { flow: pos.flow, block_indent, is_key: false, parent_column: owner_column };
     fit_to_range(layout, src, render_leaf(scalar, &ctx))
 }
 
@@ -450,11 +454,11 @@ pub(crate) fn rendered_text(
 /// ends with a line break, which the token it replaces may or may not
 /// include; and the file's own line breaks are used.
 fn fit_to_range(layout: &Layout, src: Src, mut text: String) -> Option<String> {
-    let Some(SrcEntry::Scalar { range, style, .. }) = layout.entry(src) else {
+    let Some(SrcEntry::Scalar(pos)) = layout.entry(src) else {
         return None;
     };
-    let original_ends_line = layout.source.as_bytes().get(range.end.wrapping_sub(1)) == Some(&b'\n')
-        && matches!(style, TokenStyle::Literal | TokenStyle::Folded);
+    let original_ends_line = layout.source.as_bytes().get(pos.range().end.wrapping_sub(1)) == Some(&b'\n')
+        && matches!(pos.style, TokenStyle::Literal | TokenStyle::Folded);
     let rendered_ends_line = text.ends_with('\n');
     if rendered_ends_line && !original_ends_line {
         text.pop();
@@ -485,9 +489,10 @@ pub fn styled_tokens(tree: &Tree, layout: &Layout, options: &StoreOptions) -> cr
     while let Some(node) = stack.pop() {
         match &node.value {
             Value::Scalar(scalar) => {
-                let Some(SrcEntry::Scalar { range, style, .. }) = layout.entry(node.src) else {
+                let Some(SrcEntry::Scalar(pos)) = layout.entry(node.src) else {
                     continue;
                 };
+                let (range, style) = (pos.range(), &pos.style);
                 let original = &layout.source[range.clone()];
                 let column = range.start
                     - memchr::memrchr(b'\n', &layout.source.as_bytes()[..range.start]).map_or(0, |i| i + 1);
@@ -538,12 +543,13 @@ fn quoted_text(
     quote: char,
     options: &StoreOptions,
 ) -> Option<String> {
-    let Some(SrcEntry::Scalar { flow, owner_column, dash, .. }) = layout.entry(src) else { return None };
+    let Some(SrcEntry::Scalar(pos)) = layout.entry(src) else { return None };
     let text = scalar.as_str()?;
     let width = emit::indent_width(options);
+    let owner_column = pos.owner_column();
     let block_indent =
-        if dash.is_some() { owner_column + 2 } else { width * ((owner_column + width) / width) };
-    let ctx = ScalarContext { flow: *flow, block_indent, is_key: false, parent_column: *owner_column };
+        if pos.dash().is_some() { owner_column + 2 } else { width * ((owner_column + width) / width) };
+    let ctx = ScalarContext { flow: pos.flow, block_indent, is_key: false, parent_column: owner_column };
     super::emit_scalar::render_quoted(text, quote, &ctx)
 }
 
@@ -644,7 +650,7 @@ pub(super) fn is_envelope_text(text: &str) -> bool {
 /// again whole)?
 fn flow_shape_changed(node: &Node, entry: &CollectionEntry, layout: &Layout) -> bool {
     let fits = |child: &Node| match (&child.value, layout.entry(child.src)) {
-        (Value::Scalar(_), Some(SrcEntry::Scalar { .. })) | (_, Some(SrcEntry::Alias { .. })) => true,
+        (Value::Scalar(_), Some(SrcEntry::Scalar(_))) | (_, Some(SrcEntry::Alias(_))) => true,
         (Value::Map(_), Some(SrcEntry::Collection(c))) => c.is_map,
         (Value::Seq(_), Some(SrcEntry::Collection(c))) => !c.is_map,
         _ => false,

@@ -465,3 +465,14 @@ fn parse_owned_names_where_utf8_breaks() {
     let err = super::parse_owned(zeroize::Zeroizing::new(b"a: 1\nb: x\xffy\n".to_vec())).unwrap_err();
     assert!(err.to_string().contains("invalid UTF-8 at line 2, column 5"), "{err}");
 }
+
+/// A layout holds one position per token; at 48 bytes they were the
+/// largest part of a 10 MB file's peak memory.
+#[test]
+fn a_position_entry_takes_24_bytes() {
+    assert!(
+        std::mem::size_of::<super::layout::SrcEntry>() <= 24,
+        "{}",
+        std::mem::size_of::<super::layout::SrcEntry>()
+    );
+}
