@@ -10,6 +10,7 @@
 
 use std::ops::Range;
 
+use granit_parser::ScalarStyle;
 use zeroize::Zeroizing;
 
 use crate::tree::Src;
@@ -22,6 +23,18 @@ pub enum TokenStyle {
     DoubleQuoted,
     Literal,
     Folded,
+}
+
+impl TokenStyle {
+    pub(super) fn of(style: ScalarStyle) -> TokenStyle {
+        match style {
+            ScalarStyle::Plain => TokenStyle::Plain,
+            ScalarStyle::SingleQuoted => TokenStyle::SingleQuoted,
+            ScalarStyle::DoubleQuoted => TokenStyle::DoubleQuoted,
+            ScalarStyle::Literal => TokenStyle::Literal,
+            ScalarStyle::Folded => TokenStyle::Folded,
+        }
+    }
 }
 
 /// A byte range of the source in 32 bits: a layout holds one position per
@@ -43,6 +56,20 @@ impl SrcSpan {
 
     pub fn range(self) -> Range<usize> {
         self.start as usize..self.end as usize
+    }
+}
+
+/// A layout without its source, which the builder only borrows.
+pub(super) struct LayoutParts {
+    pub(super) entries: Vec<SrcEntry>,
+    pub(super) documents: Vec<DocumentLayout>,
+    pub(super) line_break: &'static str,
+}
+
+impl LayoutParts {
+    pub(super) fn into_layout(self, source: Zeroizing<String>) -> Layout {
+        let LayoutParts { entries, documents, line_break } = self;
+        Layout { source, entries, documents, line_break, overrides: Default::default() }
     }
 }
 

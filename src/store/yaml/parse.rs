@@ -26,7 +26,7 @@ use granit_parser::{Event, Options, Parser, Placement, ScalarStyle, Span, Struct
 use zeroize::Zeroizing;
 
 use super::layout::{
-    CollectionEntry, DocumentLayout, EntryKey, Layout, ScalarPos, SrcEntry, SrcSpan, TokenStyle,
+    CollectionEntry, DocumentLayout, EntryKey, Layout, LayoutParts, ScalarPos, SrcEntry, SrcSpan, TokenStyle,
 };
 use super::resolve::{Resolved, resolve_plain, resolve_tagged};
 use crate::error::{Error, Result};
@@ -108,20 +108,6 @@ fn parse_block_subset(text: &str) -> Option<Result<(Tree, LayoutParts)>> {
         super::block_scan::Scan::Declined => None,
         super::block_scan::Scan::Done(Ok(())) => Some(builder.finish()),
         super::block_scan::Scan::Done(Err(error)) => Some(Err(error)),
-    }
-}
-
-/// A layout without its source, which the builder only borrows.
-struct LayoutParts {
-    entries: Vec<SrcEntry>,
-    documents: Vec<DocumentLayout>,
-    line_break: &'static str,
-}
-
-impl LayoutParts {
-    fn into_layout(self, source: Zeroizing<String>) -> Layout {
-        let LayoutParts { entries, documents, line_break } = self;
-        Layout { source, entries, documents, line_break, overrides: Default::default() }
     }
 }
 
@@ -332,7 +318,7 @@ impl<'s> Builder<'s> {
                 let scalar = self.resolve(&value, style, tag.as_deref(), range.start)?;
                 let src = self.add_entry(SrcEntry::Scalar(ScalarPos::new(
                     token_start..self.token_end(style, range.end),
-                    token_style(style),
+                    TokenStyle::of(style),
                     ctx.flow,
                     ctx.owner_column,
                     ctx.dash,
@@ -697,16 +683,6 @@ impl<'s> Builder<'s> {
         };
         let parts = LayoutParts { entries: self.entries, documents: self.layouts, line_break };
         Ok((Tree { documents: self.documents }, parts))
-    }
-}
-
-fn token_style(style: ScalarStyle) -> TokenStyle {
-    match style {
-        ScalarStyle::Plain => TokenStyle::Plain,
-        ScalarStyle::SingleQuoted => TokenStyle::SingleQuoted,
-        ScalarStyle::DoubleQuoted => TokenStyle::DoubleQuoted,
-        ScalarStyle::Literal => TokenStyle::Literal,
-        ScalarStyle::Folded => TokenStyle::Folded,
     }
 }
 
