@@ -159,7 +159,7 @@ impl Layout {
 }
 
 /// A file's bytes on their way into a parser. Handed over by value they
-/// become the YAML or JSON layout's source as they are; lent, they are
+/// become the YAML, JSON or TOML layout's source as they are; lent, they are
 /// copied once, as the layout must keep the text it splices into. Wiped
 /// when dropped, as they may be plaintext.
 pub struct Source(Zeroizing<Vec<u8>>);
@@ -294,7 +294,7 @@ fn parse(format: Format, input: Source) -> Result<Parsed> {
         Format::Json | Format::Binary => json::parse_owned(input.0).map(|(t, l)| (t, Layout::Json(l)))?,
         Format::Dotenv => dotenv::parse(&input.0).map(|(t, l)| (t, Layout::Dotenv(l)))?,
         Format::Ini => ini::parse(&input.0).map(|(t, l)| (t, Layout::Ini(l)))?,
-        Format::Toml => toml::parse(&input.0).map(|(t, l)| (t, Layout::Toml(l)))?,
+        Format::Toml => toml::parse_owned(input.0).map(|(t, l)| (t, Layout::Toml(l)))?,
     };
     Ok(Parsed { tree, layout })
 }

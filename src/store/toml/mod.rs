@@ -56,7 +56,7 @@ use zeroize::Zeroizing;
 use crate::tree::{MapItem, Node, Scalar, SeqItem, Src, Tree, Value};
 
 pub use fresh::{emit_fresh, emit_value};
-pub use parse::parse;
+pub use parse::{parse, parse_owned};
 pub use splice::emit_spliced;
 
 /// The format name used in error messages.

@@ -30,13 +30,28 @@ use crate::tree::{
 /// YAML file: there is nothing to encrypt, and an accidentally truncated
 /// file should not become a valid encrypted one.
 pub fn parse(input: &[u8]) -> Result<(Tree, Layout)> {
-    let text = match std::str::from_utf8(input) {
-        Ok(text) => text,
+    parse_owned(Zeroizing::new(input.to_vec()))
+}
+
+/// [`parse`], keeping `input` as the layout's text instead of a copy of it
+/// (a decryption's input is four times its output).
+pub fn parse_owned(mut input: Zeroizing<Vec<u8>>) -> Result<(Tree, Layout)> {
+    let text = match String::from_utf8(std::mem::take(&mut *input)) {
+        Ok(text) => Zeroizing::new(text),
         Err(e) => {
-            let at = position_of(input, e.valid_up_to());
+            let offset = e.utf8_error().valid_up_to();
+            let bytes = Zeroizing::new(e.into_bytes());
+            let at = position_of(&bytes, offset);
             return Err(Error::Parse { format: FORMAT, message: format!("invalid UTF-8 at {at}") });
         }
     };
+    let (tree, layout) = parse_text(&text)?;
+    Ok((tree, Layout { text, ..layout }))
+}
+
+/// The tree and the layout of `text`, with an empty text in the layout
+/// (the caller puts the text itself there).
+fn parse_text(text: &str) -> Result<(Tree, Layout)> {
     if text.bytes().all(|b| b.is_ascii_whitespace()) {
         return Err(Error::EmptyInput);
     }
@@ -53,7 +68,7 @@ pub fn parse(input: &[u8]) -> Result<(Tree, Layout)> {
         _ => "\n",
     };
     let layout = Layout {
-        text: Zeroizing::new(text.to_owned()),
+        text: Zeroizing::default(),
         slots: builder.slots,
         sops_slots: builder.sops_slots,
         sops_cut,

@@ -603,3 +603,17 @@ fn key_groups_and_kms_context_read_back_through_from_node() {
     let back = Metadata::from_node(tree.top_level("sops").unwrap()).unwrap();
     assert_eq!(back, metadata);
 }
+
+#[test]
+fn parse_owned_keeps_the_given_bytes_as_the_layout_text_without_a_copy() {
+    let input = zeroize::Zeroizing::new(b"a = 1 # one\n[t]\nb = \"x\"\n".to_vec());
+    let address = input.as_ptr();
+    let (_, layout) = super::parse_owned(input).unwrap();
+    assert_eq!(layout.text.as_ptr(), address);
+}
+
+#[test]
+fn parse_owned_names_where_utf8_breaks() {
+    let err = super::parse_owned(zeroize::Zeroizing::new(b"a = 1\nb = \"x\xffy\"\n".to_vec())).unwrap_err();
+    assert!(err.to_string().contains("invalid UTF-8 at line 2, column 7"), "{err}");
+}
