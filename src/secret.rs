@@ -66,6 +66,16 @@ impl fmt::Debug for SecretBytes {
     }
 }
 
+/// Bytes handed over to be read as text, as a wiping string when they are
+/// UTF-8; otherwise the bytes (still wiping) and the offset where UTF-8
+/// stops, for the reader to name the place its own way.
+pub fn into_text(mut bytes: Zeroizing<Vec<u8>>) -> Result<Zeroizing<String>, (Zeroizing<Vec<u8>>, usize)> {
+    String::from_utf8(std::mem::take(&mut *bytes)).map(Zeroizing::new).map_err(|e| {
+        let offset = e.utf8_error().valid_up_to();
+        (Zeroizing::new(e.into_bytes()), offset)
+    })
+}
+
 /// The original text of value tokens by their position: what the style
 /// memory hands between a file's layout and its metadata so a value keeps
 /// its quoting. The texts are values as written, plaintext, so each is

@@ -176,27 +176,11 @@ impl From<Vec<u8>> for Source {
     }
 }
 
-impl From<&[u8]> for Source {
-    fn from(bytes: &[u8]) -> Source {
-        Source(Zeroizing::new(bytes.to_vec()))
-    }
-}
-
-impl<const N: usize> From<&[u8; N]> for Source {
-    fn from(bytes: &[u8; N]) -> Source {
-        Source(Zeroizing::new(bytes.to_vec()))
-    }
-}
-
-impl From<&Vec<u8>> for Source {
-    fn from(bytes: &Vec<u8>) -> Source {
-        Source(Zeroizing::new(bytes.clone()))
-    }
-}
-
-impl From<&Zeroizing<Vec<u8>>> for Source {
-    fn from(bytes: &Zeroizing<Vec<u8>>) -> Source {
-        Source(bytes.clone())
+/// Lent bytes of any kind (a slice, an array, a `Vec`, a wiping `Vec`,
+/// a `str`): copied once.
+impl<T: AsRef<[u8]> + ?Sized> From<&T> for Source {
+    fn from(bytes: &T) -> Source {
+        Source(Zeroizing::new(bytes.as_ref().to_vec()))
     }
 }
 

@@ -35,16 +35,11 @@ pub fn parse(input: &[u8]) -> Result<(Tree, Layout)> {
 
 /// [`parse`], keeping `input` as the layout's text instead of a copy of it
 /// (a decryption's input is four times its output).
-pub fn parse_owned(mut input: Zeroizing<Vec<u8>>) -> Result<(Tree, Layout)> {
-    let text = match String::from_utf8(std::mem::take(&mut *input)) {
-        Ok(text) => Zeroizing::new(text),
-        Err(e) => {
-            let offset = e.utf8_error().valid_up_to();
-            let bytes = Zeroizing::new(e.into_bytes());
-            let at = position_of(&bytes, offset);
-            return Err(Error::Parse { format: FORMAT, message: format!("invalid UTF-8 at {at}") });
-        }
-    };
+pub fn parse_owned(input: Zeroizing<Vec<u8>>) -> Result<(Tree, Layout)> {
+    let text = crate::secret::into_text(input).map_err(|(bytes, offset)| {
+        let at = position_of(&bytes, offset);
+        Error::Parse { format: FORMAT, message: format!("invalid UTF-8 at {at}") }
+    })?;
     let (tree, layout) = parse_text(&text)?;
     Ok((tree, Layout { text, ..layout }))
 }

@@ -54,19 +54,11 @@ pub fn parse(input: &[u8]) -> Result<(Tree, Layout)> {
 /// [`parse`], keeping `input` as the layout's source instead of a copy of
 /// it: a decryption's input is four times the size of its output, and a
 /// second copy of it was the largest single item of its peak memory.
-pub fn parse_owned(mut input: Zeroizing<Vec<u8>>) -> Result<(Tree, Layout)> {
-    let text = match String::from_utf8(std::mem::take(&mut *input)) {
-        Ok(text) => Zeroizing::new(text),
-        Err(e) => {
-            let offset = e.utf8_error().valid_up_to();
-            let bytes = Zeroizing::new(e.into_bytes());
-            let (line, column) = line_column(&bytes, offset);
-            return Err(Error::Parse {
-                format: FORMAT,
-                message: format!("invalid UTF-8 at line {line}, column {column}"),
-            });
-        }
-    };
+pub fn parse_owned(input: Zeroizing<Vec<u8>>) -> Result<(Tree, Layout)> {
+    let text = crate::secret::into_text(input).map_err(|(bytes, offset)| {
+        let (line, column) = line_column(&bytes, offset);
+        Error::Parse { format: FORMAT, message: format!("invalid UTF-8 at line {line}, column {column}") }
+    })?;
     let (tree, parts) = parse_text(&text)?;
     Ok((tree, parts.into_layout(text)))
 }
