@@ -189,6 +189,12 @@ pub enum Error {
     #[error("the command exited with status {0}")]
     ChildExit(i32),
 
+    /// `exec-env`/`exec-file` ran a command without a shell (see
+    /// `exec::without_shell`) and it could not be started: exit 127 when
+    /// there is no such program, 126 otherwise, as a shell would.
+    #[error("could not run {program}: {source}")]
+    CommandNotRun { program: String, source: std::io::Error },
+
     /// The audit log could not be written (exit 1).
     #[error("could not write the audit log {path}: {source}")]
     Audit { path: PathBuf, source: std::io::Error },
@@ -269,6 +275,8 @@ impl Error {
             Error::NoEditor => NO_EDITOR_FOUND,
             Error::Editor(_) => GENERIC,
             Error::ChildExit(code) => *code,
+            Error::CommandNotRun { source, .. } if source.kind() == std::io::ErrorKind::NotFound => 127,
+            Error::CommandNotRun { .. } => 126,
             Error::CheckFailed(_) => GENERIC,
             Error::Audit { .. } => GENERIC,
             Error::BadEncryptionContext(_) => INVALID_KMS_ENCRYPTION_CONTEXT,
@@ -295,6 +303,9 @@ impl Error {
                 "dotenv holds only flat KEY=value pairs; choose another --output-type or --extract one value".into()
             }
             Error::Shape { .. } => "sops files must have a mapping (object) at the top level".into(),
+            Error::CommandNotRun { .. } => {
+                "check the program's name, and PATH (the command sees the files' values in its environment)".into()
+            }
             Error::ReadInput { source, .. } if source.kind() == std::io::ErrorKind::FileTooLarge => format!(
                 "set {}=2G (a number of bytes, or with K, M or G; 0 for no limit) to read larger inputs",
                 crate::fsio::MAX_FILE_SIZE_VAR

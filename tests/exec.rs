@@ -66,6 +66,64 @@ fn exec_env_passes_values_and_the_exit_code() {
     assert_exit(&output, 143, "signalled child");
 }
 
+/// Commands of plain words run without a shell (`exec::without_shell`);
+/// what they do must be what `/bin/sh -c` would have done.
+#[test]
+fn exec_env_runs_plain_commands_as_the_shell_would() {
+    let sandbox = Sandbox::new();
+    let bin = sandbox.path().join("bin");
+    std::fs::create_dir_all(&bin).unwrap();
+    let path = format!("{}:/usr/bin:/bin", bin.display());
+    setup(&sandbox, "s.yaml", &format!("TOKEN: {SECRET}\nPATH: {path}\n"));
+    let output = run(&sandbox, &["exec-env", "s.yaml", "printenv TOKEN"]);
+    assert_exit(&output, 0, "printenv");
+    assert_eq!(stdout_text(&output), format!("{SECRET}\n"));
+    assert_exit(&run(&sandbox, &["exec-env", "s.yaml", "false"]), 1, "false");
+    let output = run(&sandbox, &["exec-env", "--same-process", "s.yaml", "printenv TOKEN"]);
+    assert_exit(&output, 0, "same process");
+    assert_eq!(stdout_text(&output), format!("{SECRET}\n"));
+
+    // The program is looked up in the PATH the file sets, as a shell would.
+    let tool = bin.join("from-the-files-path");
+    std::fs::write(&tool, "#!/bin/sh\necho \"found $1\"\n").unwrap();
+    make_executable(&tool);
+    let output = run(&sandbox, &["exec-env", "s.yaml", "from-the-files-path x"]);
+    assert_exit(&output, 0, "PATH from the file");
+    assert_eq!(stdout_text(&output), "found x\n");
+
+    // A script without `#!` runs as a shell script, as it would from a shell.
+    std::fs::write(sandbox.path().join("no-shebang"), "echo \"script $TOKEN\"\n").unwrap();
+    make_executable(&sandbox.path().join("no-shebang"));
+    let output = run(&sandbox, &["exec-env", "s.yaml", "./no-shebang"]);
+    assert_exit(&output, 0, "script without #!");
+    assert_eq!(stdout_text(&output), format!("script {SECRET}\n"));
+
+    // No such program: 127, not executable: 126, as from a shell; the
+    // message names the program and never a value.
+    for same_process in [false, true] {
+        let mut args = vec!["exec-env"];
+        args.extend(same_process.then_some("--same-process"));
+        let output = run(&sandbox, &[&args[..], &["s.yaml", "no-such-program-9f2 arg"]].concat());
+        assert_exit(&output, 127, "not found");
+        assert!(
+            stderr_text(&output).contains("could not run no-such-program-9f2"),
+            "{}",
+            stderr_text(&output)
+        );
+        assert!(stderr_text(&output).contains("hint: check the program's name, and PATH"));
+        assert!(!stderr_text(&output).contains(SECRET));
+    }
+    std::fs::write(sandbox.path().join("not-executable"), "echo no\n").unwrap();
+    let output = run(&sandbox, &["exec-env", "s.yaml", "./not-executable"]);
+    assert_exit(&output, 126, "not executable");
+    assert!(stderr_text(&output).contains("could not run ./not-executable"));
+}
+
+fn make_executable(path: &std::path::Path) {
+    use std::os::unix::fs::PermissionsExt;
+    std::fs::set_permissions(path, std::fs::Permissions::from_mode(0o755)).unwrap();
+}
+
 #[test]
 fn exec_env_merges_files_later_wins_with_a_warning() {
     let sandbox = Sandbox::new();

@@ -661,7 +661,7 @@ pub struct ExecEnvArgs {
     pub input_type: Option<String>,
     #[command(flatten)]
     pub decrypt: OpenArgs,
-    /// One or more encrypted files (later ones win), then the command, run with `/bin/sh -c`.
+    /// One or more encrypted files (later ones win), then the command, run as `/bin/sh -c` runs it.
     #[arg(value_name = "FILE... COMMAND", num_args = 2.., required = true)]
     pub files_and_command: Vec<String>,
 }
@@ -685,7 +685,7 @@ pub struct ExecFileArgs {
     /// The encrypted file.
     #[arg(value_name = "FILE")]
     pub file: PathBuf,
-    /// The command, run with `/bin/sh -c`; `{}` is replaced by the decrypted file's path.
+    /// The command, run as `/bin/sh -c` runs it; `{}` is replaced by the decrypted file's path.
     #[arg(value_name = "COMMAND")]
     pub command: String,
 }

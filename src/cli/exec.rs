@@ -15,7 +15,7 @@ use super::args::{ExecEnvArgs, ExecFileArgs, OpenArgs};
 use super::common::Context;
 use super::signals::SignalCleanup;
 use crate::error::{Error, Result};
-use crate::exec::{EnvVars, command_with_path};
+use crate::exec::{EnvVars, command_with_path, without_shell};
 use crate::fsio;
 use crate::keys::KeyServices;
 use crate::keys::group::DecryptionOrder;
@@ -50,14 +50,18 @@ pub fn exec_env(ctx: &Context, services: &KeyServices, args: &ExecEnvArgs) -> Re
     for name in &vars.conflicts {
         eprintln!("warning: {name} is set by more than one file; the last one wins");
     }
-    let mut child = shell(command);
-    if args.pristine {
-        child.env_clear();
-    }
-    for (name, value) in vars.iter() {
-        child.env(name, value);
-    }
-    run_as(&mut child, args.user.as_deref())?;
+    // Without PATH, a shell and execvp would search different defaults.
+    let direct = !args.pristine || vars.iter().any(|(name, _)| name == "PATH");
+    let setup = |child: &mut Command| {
+        if args.pristine {
+            child.env_clear();
+        }
+        for (name, value) in vars.iter() {
+            child.env(name, value);
+        }
+        run_as(child, args.user.as_deref())
+    };
+    let child = Child::new(command, direct, &setup);
     if args.same_process {
         // This process is replaced: the audit line is written now.
         if let Some(log) = ctx.audit_log() {
@@ -69,10 +73,9 @@ pub fn exec_env(ctx: &Context, services: &KeyServices, args: &ExecEnvArgs) -> Re
             };
             log.record(&ctx.env, &entry)?;
         }
-        let error = child.exec();
-        return Err(Error::InvalidArgument(format!("could not run the command: {error}")));
+        return Err(child.exec());
     }
-    run(child, None)
+    run(&child, None)
 }
 
 pub fn exec_file(ctx: &Context, services: &KeyServices, args: &ExecFileArgs) -> Result<()> {
@@ -116,28 +119,98 @@ pub fn exec_file(ctx: &Context, services: &KeyServices, args: &ExecFileArgs) -> 
         false,
         Some(pid.clone()),
     );
-    let mut child = shell(&command_with_path(&args.command, &path.to_string_lossy()));
-    run_as(&mut child, args.user.as_deref())?;
+    let command = command_with_path(&args.command, &path.to_string_lossy());
+    let setup = |child: &mut Command| run_as(child, args.user.as_deref());
+    let child = Child::new(&command, true, &setup);
     if args.no_fifo {
         fsio::write_private(&path, &decrypted.output)
             .map_err(|source| Error::WriteOutput { path: "<temporary file>".into(), source })?;
-        run(child, Some(pid))
+        run(&child, Some(pid))
     } else {
         make_fifo(&path)?;
         let done = Arc::new(AtomicBool::new(false));
         let writer = spawn_fifo_writer(path.clone(), decrypted.output, done.clone());
-        let result = run(child, Some(pid));
+        let result = run(&child, Some(pid));
         done.store(true, Ordering::SeqCst);
         let _ = writer.join();
         result
     }
 }
 
-/// `/bin/sh -c COMMAND`, as sops runs it.
-fn shell(command: &str) -> Command {
-    let mut child = Command::new("/bin/sh");
-    child.arg("-c").arg(command);
-    child
+/// The command to run: its words directly when a shell would make no
+/// difference (`exec::without_shell` says when, and why it matters), or
+/// `/bin/sh -c COMMAND`, as sops runs every command. `setup` gives either
+/// its environment and user.
+struct Child<'a> {
+    text: &'a str,
+    words: Option<Vec<&'a str>>,
+    setup: &'a dyn Fn(&mut Command) -> Result<()>,
+}
+
+/// execve's "not an executable format": a script without `#!`, which a
+/// shell runs as a shell script.
+const ENOEXEC: i32 = 8;
+
+impl<'a> Child<'a> {
+    fn new(text: &'a str, allow_direct: bool, setup: &'a dyn Fn(&mut Command) -> Result<()>) -> Self {
+        Child { text, words: allow_direct.then(|| without_shell(text)).flatten(), setup }
+    }
+
+    fn direct(&self) -> Result<Option<Command>> {
+        let Some((program, args)) = self.words.as_ref().and_then(|words| words.split_first()) else {
+            return Ok(None);
+        };
+        let mut child = Command::new(program);
+        child.args(args);
+        (self.setup)(&mut child)?;
+        Ok(Some(child))
+    }
+
+    fn shell(&self) -> Result<Command> {
+        let mut child = Command::new("/bin/sh");
+        child.arg("-c").arg(self.text);
+        (self.setup)(&mut child)?;
+        Ok(child)
+    }
+
+    /// Why the program could not be started, when a shell would not have
+    /// started it either; `None` when the shell should try (ENOEXEC).
+    fn not_run(&self, source: std::io::Error) -> Option<Error> {
+        let program = self.words.as_ref().and_then(|words| words.first())?;
+        (source.raw_os_error() != Some(ENOEXEC))
+            .then(|| Error::CommandNotRun { program: (*program).to_owned(), source })
+    }
+
+    fn spawn(&self) -> Result<std::process::Child> {
+        if let Some(mut child) = self.direct()? {
+            match child.spawn() {
+                Ok(process) => return Ok(process),
+                Err(source) => {
+                    if let Some(error) = self.not_run(source) {
+                        return Err(error);
+                    }
+                }
+            }
+        }
+        self.shell()?.spawn().map_err(|e| Error::InvalidArgument(format!("could not run the command: {e}")))
+    }
+
+    /// Replace this process (`--same-process`); returns only on failure.
+    fn exec(&self) -> Error {
+        match self.direct() {
+            Err(error) => return error,
+            Ok(Some(mut child)) => {
+                if let Some(error) = self.not_run(child.exec()) {
+                    return error;
+                }
+            }
+            Ok(None) => {}
+        }
+        match self.shell() {
+            Ok(mut child) => Error::InvalidArgument(format!("could not run the command: {}", child.exec())),
+            Err(error) => error,
+        }
+    }
 }
 
 /// `--user`: switch to the named user's uid and gid, found in /etc/passwd.
@@ -158,11 +231,10 @@ fn run_as(child: &mut Command, user: Option<&str>) -> Result<()> {
 
 /// Run the child, pass SIGINT/SIGTERM/SIGHUP on to it, and return its exit
 /// status as ours (128 + the signal when it was killed by one).
-fn run(mut child: Command, pid_slot: Option<Arc<AtomicU32>>) -> Result<()> {
+fn run(child: &Child<'_>, pid_slot: Option<Arc<AtomicU32>>) -> Result<()> {
     let pid_slot = pid_slot.unwrap_or_else(|| Arc::new(AtomicU32::new(0)));
     let _forwarding = forward_signals(pid_slot.clone());
-    let mut process =
-        child.spawn().map_err(|e| Error::InvalidArgument(format!("could not run the command: {e}")))?;
+    let mut process = child.spawn()?;
     pid_slot.store(process.id(), Ordering::SeqCst);
     let status =
         process.wait().map_err(|e| Error::InvalidArgument(format!("waiting for the command failed: {e}")))?;
