@@ -26,7 +26,8 @@ use granit_parser::{Event, Options, Parser, Placement, ScalarStyle, Span, Struct
 use zeroize::Zeroizing;
 
 use super::layout::{
-    CollectionEntry, DocumentLayout, EntryKey, Layout, LayoutParts, ScalarPos, SrcEntry, SrcSpan, TokenStyle,
+    CollectionEntry, DocumentLayout, EntryKey, Layout, LayoutParts, OriginalEntry, ScalarPos, SrcEntry,
+    SrcSpan, TokenStyle,
 };
 use super::resolve::{Resolved, resolve_plain, resolve_tagged};
 use crate::error::{Error, Result};
@@ -147,7 +148,9 @@ struct Frame {
     /// Where the collection starts (its `{`/`[`, or its first entry).
     start: usize,
     /// Each entry's lines, with the key of a mapping's pairs.
-    entries: Vec<(EntryKey, std::ops::Range<usize>)>,
+    entries: Vec<OriginalEntry>,
+    /// Names of its keys not written as themselves.
+    named_keys: Vec<Box<str>>,
     /// Source handles of a sequence's items.
     item_srcs: Vec<Src>,
 }
@@ -259,6 +262,7 @@ impl<'s> Builder<'s> {
                     content_end: range.end,
                     start: range.start,
                     entries: Vec::new(),
+                    named_keys: Vec::new(),
                     item_srcs: Vec::new(),
                 });
                 self.just_completed = false;
@@ -276,8 +280,8 @@ impl<'s> Builder<'s> {
                 let collection_range = if frame.flow {
                     frame.start..end
                 } else {
-                    let first = frame.entries.first().map_or(frame.start, |(_, r)| r.start);
-                    let last = frame.entries.last().map_or(end, |(_, r)| r.end);
+                    let first = frame.entries.first().map_or(frame.start, |e| e.lines().start);
+                    let last = frame.entries.last().map_or(end, |e| e.lines().end);
                     first..last
                 };
                 node.src = if frame.src == Src::NONE {
@@ -287,6 +291,7 @@ impl<'s> Builder<'s> {
                         range: collection_range,
                         indent: frame.indent,
                         entries: frame.entries,
+                        named_keys: frame.named_keys,
                         item_srcs: frame.item_srcs,
                     })))
                 } else {
@@ -531,8 +536,8 @@ impl<'s> Builder<'s> {
                 let (key, _, key_start) = pending_key.take().expect("a value follows its key");
                 let is_sops = depth == 1 && key.name == "sops";
                 if !frame.flow {
-                    let entry_key = EntryKey::new(&key.name, key_start, source);
-                    frame.entries.push((entry_key, entry_lines(source, key_start, end)));
+                    let entry_key = EntryKey::new(&key.name, key_start, source, &mut frame.named_keys);
+                    frame.entries.push(OriginalEntry::new(entry_key, entry_lines(source, key_start, end)));
                 }
                 frame.item_srcs.push(node.src);
                 items.push(MapItem::Pair(Pair { key, value: node }));
@@ -544,7 +549,7 @@ impl<'s> Builder<'s> {
             Items::Seq(items) => {
                 if !frame.flow {
                     let start = item_start.unwrap_or(end);
-                    frame.entries.push((EntryKey::Item, entry_lines(source, start, end)));
+                    frame.entries.push(OriginalEntry::new(EntryKey::Item, entry_lines(source, start, end)));
                 }
                 frame.item_srcs.push(node.src);
                 items.push(SeqItem::Value(node));

@@ -21,7 +21,7 @@ use std::ops::Range;
 use zeroize::Zeroize;
 
 use super::emit::{self, ScalarContext};
-use super::layout::{CollectionEntry, Layout, SrcEntry, TokenStyle};
+use super::layout::{CollectionEntry, Layout, OriginalEntry, SrcEntry, TokenStyle};
 use super::splice_match::{OriginalItems, OriginalPairs};
 use crate::cipher::looks_encrypted;
 use crate::error::Result;
@@ -293,7 +293,7 @@ impl Collector<'_> {
             match by_key.take(&pair.key.name, entry, source) {
                 Some(i) => {
                     seen[i] = true;
-                    let lines = entry.entries[i].1.clone();
+                    let lines = entry.entries[i].lines();
                     insert_at = lines.end;
                     if self.fits(&pair.value) {
                         self.node(&pair.value)?;
@@ -308,10 +308,10 @@ impl Collector<'_> {
                 }
             }
         }
-        for (i, (_, lines)) in entry.entries.iter().enumerate() {
+        for (i, lines) in entry.entries.iter().map(OriginalEntry::lines).enumerate() {
             let metadata_entry = top_level && entry.key(i, source) == Some("sops");
             if !seen[i] && !metadata_entry {
-                self.edit(lines.clone(), String::new());
+                self.edit(lines, String::new());
             }
         }
         Ok(())
@@ -340,7 +340,7 @@ impl Collector<'_> {
             match original {
                 Some(i) => {
                     seen[i] = true;
-                    let lines = entry.entries[i].1.clone();
+                    let lines = entry.entries[i].lines();
                     insert_at = lines.end;
                     self.node(value)?;
                 }
@@ -350,9 +350,9 @@ impl Collector<'_> {
                 }
             }
         }
-        for (i, (_, lines)) in entry.entries.iter().enumerate() {
+        for (i, lines) in entry.entries.iter().map(OriginalEntry::lines).enumerate() {
             if !seen[i] {
-                self.edit(lines.clone(), String::new());
+                self.edit(lines, String::new());
             }
         }
         Ok(())

@@ -1,7 +1,7 @@
 use proptest::prelude::*;
 
 use super::{OriginalItems, OriginalPairs};
-use crate::store::yaml::layout::{CollectionEntry, EntryKey};
+use crate::store::yaml::layout::{CollectionEntry, EntryKey, OriginalEntry};
 use crate::tree::Src;
 
 fn block(keys: &[&str], srcs: &[Src]) -> CollectionEntry {
@@ -10,7 +10,8 @@ fn block(keys: &[&str], srcs: &[Src]) -> CollectionEntry {
         flow: false,
         range: 0..0,
         indent: 0,
-        entries: keys.iter().map(|k| (EntryKey::Named((*k).into()), 0..0)).collect(),
+        entries: (0..keys.len() as u32).map(|i| OriginalEntry::new(EntryKey::Named(i), 0..0)).collect(),
+        named_keys: keys.iter().map(|k| (*k).into()).collect(),
         item_srcs: srcs.to_vec(),
     }
 }
@@ -123,16 +124,21 @@ fn a_pair_out_of_order_is_found_by_the_index_of_the_rest() {
 #[test]
 fn plain_keys_are_read_from_the_source_and_others_are_kept() {
     let source = "plain: 1\n'quoted': 2\n";
-    assert!(matches!(EntryKey::new("plain", 0, source), EntryKey::InSource { start: 0, len: 5 }));
-    assert!(matches!(EntryKey::new("quoted", 9, source), EntryKey::Named(ref name) if &**name == "quoted"));
+    let mut named_keys = Vec::new();
+    let plain = EntryKey::new("plain", 0, source, &mut named_keys);
+    assert!(matches!(plain, EntryKey::InSource { start: 0, len: 5 }));
+    let quoted = EntryKey::new("quoted", 9, source, &mut named_keys);
+    assert!(matches!(quoted, EntryKey::Named(0)));
     // Past the end of the source: kept as a name.
-    assert!(matches!(EntryKey::new("x", 100, source), EntryKey::Named(_)));
+    assert!(matches!(EntryKey::new("x", 100, source, &mut named_keys), EntryKey::Named(1)));
+    assert_eq!(named_keys, [Box::from("quoted"), Box::from("x")]);
     let entry = CollectionEntry {
         is_map: true,
         flow: false,
         range: 0..source.len(),
         indent: 0,
-        entries: vec![(EntryKey::new("plain", 0, source), 0..9), (EntryKey::new("quoted", 9, source), 9..21)],
+        entries: vec![OriginalEntry::new(plain, 0..9), OriginalEntry::new(quoted, 9..21)],
+        named_keys,
         item_srcs: vec![],
     };
     assert_eq!(entry.key(0, source), Some("plain"));
