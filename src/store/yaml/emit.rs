@@ -25,9 +25,7 @@
 //!
 //! Output is built in one buffer; the emitter is a single pass over the tree.
 
-use super::emit_scalar::{
-    self, Analysis, Placement, Style, Writer, first_pass, narrow, plain_text, write_scalar,
-};
+use super::emit_scalar::{self, Placement, Style, Writer, first_pass, narrow, plain_text, write_scalar};
 use crate::error::Result;
 use crate::store::StoreOptions;
 use crate::tree::{Comment, Key, MapItem, Node, Pair, Scalar, SeqItem, Tree, Value};
@@ -120,8 +118,7 @@ pub(crate) fn write_any_scalar(
     match scalar {
         Scalar::Str(bytes) => {
             let prepared = first_pass(bytes.as_bytes());
-            let analysis = Analysis::of(&prepared.text);
-            let style = narrow(prepared.style, &analysis, &prepared.text, place);
+            let style = narrow(prepared.style, &prepared.analysis, &prepared.text, place);
             write_scalar(w, &prepared.text, prepared.tag, style, indent, width);
         }
         other => {
@@ -338,7 +335,7 @@ impl Emitter {
             return simple;
         }
         let prepared = first_pass(key.name.as_bytes());
-        let analysis = Analysis::of(&prepared.text);
+        let analysis = prepared.analysis;
         let tag_len = prepared.tag.map_or(0, str::len);
         let simple = !analysis.multiline && prepared.text.len() + tag_len <= 128;
         if !simple {
