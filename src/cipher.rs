@@ -166,6 +166,14 @@ pub fn looks_encrypted(text: &str) -> bool {
     text.starts_with("ENC[")
 }
 
+/// The length of every AEAD tag sops writes and reads.
+const TAG_LEN: usize = 16;
+
+/// How many base64 characters `bytes` bytes take, padding included.
+const fn base64_len(bytes: usize) -> usize {
+    bytes.div_ceil(3) * 4
+}
+
 /// An envelope's fields as `Envelope::parse` checks them, before any
 /// base64 is decoded: where each encoded field lies in the text.
 #[derive(Debug, PartialEq)]
@@ -196,12 +204,11 @@ impl Fields {
     fn parse_as_written(text: &str) -> Option<Fields> {
         const AES: &[u8] = b"ENC[AES256_GCM,data:";
         const XCHACHA: &[u8] = b"ENC[XCHACHA20_POLY1305,data:";
-        // Base64 of a 32- and a 24-byte nonce, and of a 16-byte tag.
         let bytes = text.as_bytes();
-        let (cipher, data_start, iv_chars) = if bytes.starts_with(AES) {
-            (CipherKind::Aes256Gcm, AES.len(), 44)
+        let (cipher, data_start) = if bytes.starts_with(AES) {
+            (CipherKind::Aes256Gcm, AES.len())
         } else if bytes.starts_with(XCHACHA) {
-            (CipherKind::XChaCha20Poly1305, XCHACHA.len(), 32)
+            (CipherKind::XChaCha20Poly1305, XCHACHA.len())
         } else {
             return None;
         };
@@ -212,8 +219,8 @@ impl Fields {
         // The type is the text after the last comma, at most `comment`.
         let type_at = (close.saturating_sub(14)..close).rev().find(|&at| bytes[at] == b',')?;
         let value_type = ValueType::parse(text.get(type_at..close)?.strip_prefix(",type:")?)?;
-        let tag_at = type_at.checked_sub(24 + ",tag:".len())?;
-        let iv_at = tag_at.checked_sub(iv_chars + ",iv:".len())?;
+        let tag_at = type_at.checked_sub(base64_len(TAG_LEN) + ",tag:".len())?;
+        let iv_at = tag_at.checked_sub(base64_len(cipher.iv_len()) + ",iv:".len())?;
         if iv_at <= data_start
             || !bytes[tag_at..].starts_with(b",tag:")
             || !bytes[iv_at..].starts_with(b",iv:")
@@ -632,7 +639,7 @@ impl ValueCipher {
         aad: &[u8],
         data: &mut [u8],
     ) -> Result<(), EnvelopeError> {
-        if tag.len() != 16 {
+        if tag.len() != TAG_LEN {
             return Err(EnvelopeError::BadTagLength(tag.len()));
         }
         let tag = GenericArray::from_slice(tag);

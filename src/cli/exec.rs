@@ -181,10 +181,13 @@ impl<'a> Child<'a> {
             .then(|| Error::CommandNotRun { program: (*program).to_owned(), source })
     }
 
-    fn spawn(&self) -> Result<std::process::Child> {
+    /// Start the command with `launch` (spawn it, or replace this process
+    /// with it): directly when it can be, through the shell when it must be
+    /// or when the program turns out to be a script without `#!`.
+    fn start<T>(&self, launch: impl Fn(&mut Command) -> std::io::Result<T>) -> Result<T> {
         if let Some(mut child) = self.direct()? {
-            match child.spawn() {
-                Ok(process) => return Ok(process),
+            match launch(&mut child) {
+                Ok(started) => return Ok(started),
                 Err(source) => {
                     if let Some(error) = self.not_run(source) {
                         return Err(error);
@@ -192,22 +195,18 @@ impl<'a> Child<'a> {
                 }
             }
         }
-        self.shell()?.spawn().map_err(|e| Error::InvalidArgument(format!("could not run the command: {e}")))
+        launch(&mut self.shell()?)
+            .map_err(|e| Error::InvalidArgument(format!("could not run the command: {e}")))
+    }
+
+    fn spawn(&self) -> Result<std::process::Child> {
+        self.start(Command::spawn)
     }
 
     /// Replace this process (`--same-process`); returns only on failure.
     fn exec(&self) -> Error {
-        match self.direct() {
-            Err(error) => return error,
-            Ok(Some(mut child)) => {
-                if let Some(error) = self.not_run(child.exec()) {
-                    return error;
-                }
-            }
-            Ok(None) => {}
-        }
-        match self.shell() {
-            Ok(mut child) => Error::InvalidArgument(format!("could not run the command: {}", child.exec())),
+        match self.start(|child| Err::<std::convert::Infallible, _>(child.exec())) {
+            Ok(never) => match never {},
             Err(error) => error,
         }
     }

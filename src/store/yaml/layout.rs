@@ -213,7 +213,7 @@ impl EntryKey {
             _ => {
                 named_keys.push(name.into());
                 // At most one name per source byte, and sources are below 4 GiB.
-                EntryKey::Named(SrcSpan::of(0..named_keys.len() - 1).end)
+                EntryKey::Named(u32::try_from(named_keys.len() - 1).expect("fewer names than source bytes"))
             }
         }
     }
