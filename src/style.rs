@@ -102,6 +102,16 @@ impl StyleMemory {
         StyleMemory { by_place: opened.unwrap_or_default() }
     }
 
+    /// The paths (`a:b:`) that have a remembered style.
+    pub fn paths(&self) -> foldhash::HashSet<&str> {
+        self.by_place.keys().filter_map(|place| place.rsplit_once('#').map(|(path, _)| path)).collect()
+    }
+
+    /// The remembered text at one place (`a:b:#0`).
+    pub fn text_at(&self, place: &str) -> Option<&str> {
+        self.by_place.get(place).map(String::as_str)
+    }
+
     /// The remembered style for each leaf position of `tree`.
     pub fn texts_by_src(&self, tree: &Tree) -> crate::secret::TokenTexts {
         if self.by_place.is_empty() {
@@ -110,8 +120,7 @@ impl StyleMemory {
         // Only the paths the memory names are counted and spelled out: a
         // file remembers a few styles, and building the place of each of
         // its 40,000 leaves was a seventh of decrypting it.
-        let wanted: foldhash::HashSet<&str> =
-            self.by_place.keys().filter_map(|place| place.rsplit_once('#').map(|(path, _)| path)).collect();
+        let wanted = self.paths();
         places_where(tree, |path| wanted.contains(path), |_| true)
             .into_iter()
             .filter_map(|(src, place)| {

@@ -297,24 +297,24 @@ impl<'s> Builder<'s> {
                 } else {
                     frame.src
                 };
-                let item_start = self.dash_before(frame.start);
+                let item_start = dash_before(self.source, frame.start);
                 self.complete(node, frame.anchor, end, item_start)?;
             }
             Event::Scalar(value, style, anchor, tag) => {
                 self.flush_pending();
                 let ctx = self.context(range.start);
-                let token_start = self.token_start(&span, style, range.start);
+                let token_start = token_start(self.source, &span, style, range.start);
                 if ctx.is_key {
                     let key_column = span.start.col();
-                    let resolved = self.resolve(&value, style, tag.as_deref(), range.start)?;
+                    let resolved = resolve_scalar(self.source, &value, style, tag.as_deref(), range.start)?;
                     let is_string = matches!(resolved, Scalar::Str(_));
                     let name = if is_string { value.into_owned() } else { value.trim().to_owned() };
                     self.complete_key(Key { name, is_string }, key_column, range.start, range.end)?;
                     return Ok(());
                 }
-                let scalar = self.resolve(&value, style, tag.as_deref(), range.start)?;
+                let scalar = resolve_scalar(self.source, &value, style, tag.as_deref(), range.start)?;
                 let src = self.add_entry(SrcEntry::Scalar(ScalarPos::new(
-                    token_start..self.token_end(style, range.end),
+                    token_start..token_end(self.source, style, range.end),
                     TokenStyle::of(style),
                     ctx.flow,
                     ctx.owner_column,
@@ -366,77 +366,9 @@ impl<'s> Builder<'s> {
         Ok(())
     }
 
-    /// Where a scalar's replaceable text starts: its tag, or the `|`/`>` of
-    /// a block scalar, or its first character.
-    fn token_start(&self, span: &Span, style: ScalarStyle, start: usize) -> usize {
-        let tag_start = span.tag_start().and_then(|m| m.byte_offset());
-        match style {
-            ScalarStyle::Literal | ScalarStyle::Folded => {
-                let from = tag_start.unwrap_or(0).max(self.line_before(start));
-                let indicator = if style == ScalarStyle::Literal { '|' } else { '>' };
-                let search_end = start.min(self.source.len());
-                self.source[..search_end]
-                    .rfind(indicator)
-                    .filter(|pos| *pos >= from || tag_start.is_none())
-                    .map(|pos| tag_start.filter(|t| *t < pos).unwrap_or(pos))
-                    .unwrap_or(start)
-            }
-            _ => tag_start.filter(|t| *t < start).unwrap_or(start),
-        }
-    }
-
-    /// Where a scalar's replaceable text ends. A block scalar's span runs
-    /// into the indentation of the line after it; stop at its last line
-    /// break instead, so the next line keeps its indentation.
-    fn token_end(&self, style: ScalarStyle, end: usize) -> usize {
-        if !matches!(style, ScalarStyle::Literal | ScalarStyle::Folded) {
-            return end;
-        }
-        let before = &self.source[..end.min(self.source.len())];
-        match memchr::memrchr(b'\n', before.as_bytes()) {
-            Some(newline) if before[newline + 1..].bytes().all(|b| b == b' ' || b == b'\t') => newline + 1,
-            _ => end,
-        }
-    }
-
-    /// Start of the line before the one containing `offset` (a block
-    /// scalar's header is on the line above its content).
-    fn line_before(&self, offset: usize) -> usize {
-        let bytes = self.source.as_bytes();
-        let mut pos = offset.min(bytes.len());
-        // Back to the start of the content line, then over the header line.
-        while pos > 0 && bytes[pos - 1] != b'\n' {
-            pos -= 1;
-        }
-        pos = pos.saturating_sub(1);
-        while pos > 0 && bytes[pos - 1] != b'\n' {
-            pos -= 1;
-        }
-        pos
-    }
-
     /// Column of the `-` before a block sequence item starting at `offset`.
     fn dash_column(&self, offset: usize) -> usize {
-        self.column_of(self.dash_before(offset).unwrap_or(offset))
-    }
-
-    /// 0-based column (in characters) of a byte offset.
-    fn column_of(&self, offset: usize) -> usize {
-        let line_start = memchr::memrchr(b'\n', &self.source.as_bytes()[..offset]).map_or(0, |p| p + 1);
-        self.source[line_start..offset].chars().count()
-    }
-
-    /// The `-` indicator of the block sequence item that starts at `offset`.
-    fn dash_before(&self, offset: usize) -> Option<usize> {
-        let bytes = self.source.as_bytes();
-        if bytes.get(offset) == Some(&b'-') && bytes.get(offset + 1).is_none_or(|b| b.is_ascii_whitespace()) {
-            return Some(offset);
-        }
-        let mut pos = offset.min(bytes.len());
-        while pos > 0 && matches!(bytes[pos - 1], b' ' | b'\t') {
-            pos -= 1;
-        }
-        (pos > 0 && bytes[pos - 1] == b'-').then(|| pos - 1)
+        column_of(self.source, dash_before(self.source, offset).unwrap_or(offset))
     }
 
     /// The context of a node starting at `offset`, from the top frame.
@@ -451,48 +383,16 @@ impl<'s> Builder<'s> {
                     Context { flow: frame.flow, owner_column: *column, dash: None, is_key: false }
                 }
                 Items::Seq(_) => {
-                    let dash = if frame.flow { None } else { self.dash_before(offset) };
-                    let owner_column = dash.map_or(frame.indent, |d| self.column_of(d));
+                    let dash = if frame.flow { None } else { dash_before(self.source, offset) };
+                    let owner_column = dash.map_or(frame.indent, |d| column_of(self.source, d));
                     Context { flow: frame.flow, owner_column, dash, is_key: false }
                 }
             },
         }
     }
 
-    fn resolve(
-        &self,
-        value: &str,
-        style: ScalarStyle,
-        tag: Option<&granit_parser::Tag>,
-        offset: usize,
-    ) -> Result<Scalar> {
-        let plain = style == ScalarStyle::Plain;
-        let resolved = match tag {
-            Some(tag) => {
-                let name = if tag.handle() == "tag:yaml.org,2002:" {
-                    tag.suffix().to_owned()
-                } else {
-                    format!("{}{}", tag.handle(), tag.suffix())
-                };
-                resolve_tagged(&name, value, plain).map_err(|message| self.error_at(offset, &message))?
-            }
-            None if plain => resolve_plain(value),
-            None => Resolved::Scalar(Scalar::Str(SecretBytes::from_text(value))),
-        };
-        Ok(match resolved {
-            Resolved::Scalar(scalar) => scalar,
-            // Integers from 2^63 to 2^64-1: sops cannot store them; we keep
-            // the exact digits (see Scalar::BigInt).
-            Resolved::Uint64 => match parse_unsigned(value) {
-                Some(n) => Scalar::BigInt(SecretBytes::from(n.to_string())),
-                None => Scalar::Str(SecretBytes::from_text(value)),
-            },
-        })
-    }
-
     fn error_at(&self, offset: usize, message: &str) -> Error {
-        let (line, column) = line_column(self.source.as_bytes(), offset);
-        Error::Parse { format: FORMAT, message: format!("{message} at line {line}, column {column}") }
+        error_at(self.source, offset, message)
     }
 
     fn complete_key(&mut self, key: Key, column: usize, start: usize, end: usize) -> Result<()> {
@@ -681,6 +581,112 @@ impl<'s> Builder<'s> {
         let parts = LayoutParts { entries: self.entries, documents: self.layouts, line_break };
         Ok((Tree { documents: self.documents }, parts))
     }
+}
+
+/// Where a scalar's replaceable text starts: its tag, or the `|`/`>` of
+/// a block scalar, or its first character.
+pub(super) fn token_start(source: &str, span: &Span, style: ScalarStyle, start: usize) -> usize {
+    let tag_start = span.tag_start().and_then(|m| m.byte_offset());
+    match style {
+        ScalarStyle::Literal | ScalarStyle::Folded => {
+            let from = tag_start.unwrap_or(0).max(line_before(source, start));
+            let indicator = if style == ScalarStyle::Literal { '|' } else { '>' };
+            let search_end = start.min(source.len());
+            source[..search_end]
+                .rfind(indicator)
+                .filter(|pos| *pos >= from || tag_start.is_none())
+                .map(|pos| tag_start.filter(|t| *t < pos).unwrap_or(pos))
+                .unwrap_or(start)
+        }
+        _ => tag_start.filter(|t| *t < start).unwrap_or(start),
+    }
+}
+
+/// Where a scalar's replaceable text ends. A block scalar's span runs
+/// into the indentation of the line after it; stop at its last line
+/// break instead, so the next line keeps its indentation.
+pub(super) fn token_end(source: &str, style: ScalarStyle, end: usize) -> usize {
+    if !matches!(style, ScalarStyle::Literal | ScalarStyle::Folded) {
+        return end;
+    }
+    let before = &source[..end.min(source.len())];
+    match memchr::memrchr(b'\n', before.as_bytes()) {
+        Some(newline) if before[newline + 1..].bytes().all(|b| b == b' ' || b == b'\t') => newline + 1,
+        _ => end,
+    }
+}
+
+/// Start of the line before the one containing `offset` (a block
+/// scalar's header is on the line above its content).
+fn line_before(source: &str, offset: usize) -> usize {
+    let bytes = source.as_bytes();
+    let mut pos = offset.min(bytes.len());
+    // Back to the start of the content line, then over the header line.
+    while pos > 0 && bytes[pos - 1] != b'\n' {
+        pos -= 1;
+    }
+    pos = pos.saturating_sub(1);
+    while pos > 0 && bytes[pos - 1] != b'\n' {
+        pos -= 1;
+    }
+    pos
+}
+
+/// 0-based column (in characters) of a byte offset.
+pub(super) fn column_of(source: &str, offset: usize) -> usize {
+    let line_start = memchr::memrchr(b'\n', &source.as_bytes()[..offset]).map_or(0, |p| p + 1);
+    source[line_start..offset].chars().count()
+}
+
+/// The `-` indicator of the block sequence item that starts at `offset`.
+pub(super) fn dash_before(source: &str, offset: usize) -> Option<usize> {
+    let bytes = source.as_bytes();
+    if bytes.get(offset) == Some(&b'-') && bytes.get(offset + 1).is_none_or(|b| b.is_ascii_whitespace()) {
+        return Some(offset);
+    }
+    let mut pos = offset.min(bytes.len());
+    while pos > 0 && matches!(bytes[pos - 1], b' ' | b'\t') {
+        pos -= 1;
+    }
+    (pos > 0 && bytes[pos - 1] == b'-').then(|| pos - 1)
+}
+
+/// A scalar typed the way go-yaml v3 types it (tagged or by its plain
+/// form); `offset` places errors.
+pub(super) fn resolve_scalar(
+    source: &str,
+    value: &str,
+    style: ScalarStyle,
+    tag: Option<&granit_parser::Tag>,
+    offset: usize,
+) -> Result<Scalar> {
+    let plain = style == ScalarStyle::Plain;
+    let resolved = match tag {
+        Some(tag) => {
+            let name = if tag.handle() == "tag:yaml.org,2002:" {
+                tag.suffix().to_owned()
+            } else {
+                format!("{}{}", tag.handle(), tag.suffix())
+            };
+            resolve_tagged(&name, value, plain).map_err(|message| error_at(source, offset, &message))?
+        }
+        None if plain => resolve_plain(value),
+        None => Resolved::Scalar(Scalar::Str(SecretBytes::from_text(value))),
+    };
+    Ok(match resolved {
+        Resolved::Scalar(scalar) => scalar,
+        // Integers from 2^63 to 2^64-1: sops cannot store them; we keep
+        // the exact digits (see Scalar::BigInt).
+        Resolved::Uint64 => match parse_unsigned(value) {
+            Some(n) => Scalar::BigInt(SecretBytes::from(n.to_string())),
+            None => Scalar::Str(SecretBytes::from_text(value)),
+        },
+    })
+}
+
+fn error_at(source: &str, offset: usize, message: &str) -> Error {
+    let (line, column) = line_column(source.as_bytes(), offset);
+    Error::Parse { format: FORMAT, message: format!("{message} at line {line}, column {column}") }
 }
 
 /// An unsigned integer as go-yaml reads one: underscores removed, Go base

@@ -21,7 +21,7 @@ use std::ops::Range;
 use zeroize::Zeroize;
 
 use super::emit::{self, ScalarContext};
-use super::layout::{CollectionEntry, Layout, OriginalEntry, SrcEntry, TokenStyle};
+use super::layout::{CollectionEntry, Layout, OriginalEntry, ScalarPos, SrcEntry, TokenStyle};
 use super::splice_match::{OriginalItems, OriginalPairs};
 use crate::cipher::looks_encrypted;
 use crate::error::Result;
@@ -242,23 +242,9 @@ impl Collector<'_> {
                     return Err(NeedsFresh);
                 };
                 let range = pos.range();
-                let remembered = self.layout.overrides.get(&node.src).and_then(|memory| {
-                    let text = match memory.strip_prefix(QUOTE_MARK) {
-                        Some(quote) => {
-                            quoted_text(self.layout, node.src, scalar, quote.chars().next()?, self.options)?
-                        }
-                        None => String::clone(memory),
-                    };
-                    if !spells(&text, scalar) {
-                        return None;
-                    }
-                    fit_to_range(self.layout, node.src, text)
-                });
-                let text = match remembered {
-                    Some(text) => text,
-                    None => rendered_text(self.layout, node.src, scalar, self.options)
-                        .expect("entry checked above"),
-                };
+                let site = LeafSite::of(self.layout, pos);
+                let remembered = self.layout.overrides.get(&node.src).map(|memory| memory.as_str());
+                let text = leaf_text(&site, scalar, self.options, remembered);
                 self.edit(range, text);
                 Ok(())
             }
@@ -429,6 +415,66 @@ impl Collector<'_> {
     }
 }
 
+/// Where a leaf is written: enough to render its new text without the
+/// layout, so a reader that streams a file (`stream_decrypt`) renders each
+/// value exactly as splicing the tree would.
+pub(super) struct LeafSite<'a> {
+    pub source: &'a str,
+    pub line_break: &'static str,
+    pub pos: &'a ScalarPos,
+}
+
+impl<'a> LeafSite<'a> {
+    fn of(layout: &'a Layout, pos: &'a ScalarPos) -> LeafSite<'a> {
+        LeafSite { source: &layout.source, line_break: layout.line_break, pos }
+    }
+
+    fn at(layout: &'a Layout, src: Src) -> Option<LeafSite<'a>> {
+        match layout.entry(src) {
+            Some(SrcEntry::Scalar(pos)) => Some(LeafSite::of(layout, pos)),
+            _ => None,
+        }
+    }
+
+    /// The context a value's text is written in: go-yaml indents a block
+    /// scalar two columns after a sequence dash, and under a key to the
+    /// next multiple of the indent width.
+    fn context(&self, options: &StoreOptions) -> ScalarContext {
+        let width = emit::indent_width(options);
+        let owner_column = self.pos.owner_column();
+        let block_indent = if self.pos.dash().is_some() {
+            owner_column + 2
+        } else {
+            width * ((owner_column + width) / width)
+        };
+        ScalarContext { flow: self.pos.flow, block_indent, is_key: false, parent_column: owner_column }
+    }
+}
+
+/// A changed leaf's new text: its remembered text (style memory) when that
+/// still spells the value, else the default rendering.
+pub(super) fn leaf_text(
+    site: &LeafSite,
+    scalar: &Scalar,
+    options: &StoreOptions,
+    remembered: Option<&str>,
+) -> String {
+    let remembered = remembered.and_then(|memory| {
+        let text = match memory.strip_prefix(QUOTE_MARK) {
+            Some(quote) => quoted_at(site, scalar, quote.chars().next()?, options)?,
+            None => memory.to_owned(),
+        };
+        if !spells(&text, scalar) {
+            return None;
+        }
+        Some(fit_text(site, text))
+    });
+    match remembered {
+        Some(text) => text,
+        None => fit_text(site, render_leaf(scalar, &site.context(options))),
+    }
+}
+
 /// The text a changed leaf is written as by default, fitted to the bytes it
 /// replaces; `None` when the position is not a scalar's.
 pub(crate) fn rendered_text(
@@ -437,27 +483,20 @@ pub(crate) fn rendered_text(
     scalar: &Scalar,
     options: &StoreOptions,
 ) -> Option<String> {
-    let Some(SrcEntry::Scalar(pos)) = layout.entry(src) else {
-        return None;
-    };
-    // go-yaml indents a block scalar two columns after a sequence dash, and
-    // under a key to the next multiple of the indent width.
-    let width = emit::indent_width(options);
-    let owner_column = pos.owner_column();
-    let block_indent =
-        if pos.dash().is_some() { owner_column + 2 } else { width * ((owner_column + width) / width) };
-    let ctx = ScalarContext { flow: pos.flow, block_indent, is_key: false, parent_column: owner_column };
-    fit_to_range(layout, src, render_leaf(scalar, &ctx))
+    let site = LeafSite::at(layout, src)?;
+    Some(fit_text(&site, render_leaf(scalar, &site.context(options))))
+}
+
+fn fit_to_range(layout: &Layout, src: Src, text: String) -> Option<String> {
+    Some(fit_text(&LeafSite::at(layout, src)?, text))
 }
 
 /// Adjust a value's text to the bytes it replaces: a block scalar's text
 /// ends with a line break, which the token it replaces may or may not
 /// include; and the file's own line breaks are used.
-fn fit_to_range(layout: &Layout, src: Src, mut text: String) -> Option<String> {
-    let Some(SrcEntry::Scalar(pos)) = layout.entry(src) else {
-        return None;
-    };
-    let original_ends_line = layout.source.as_bytes().get(pos.range().end.wrapping_sub(1)) == Some(&b'\n')
+fn fit_text(site: &LeafSite, mut text: String) -> String {
+    let pos = site.pos;
+    let original_ends_line = site.source.as_bytes().get(pos.range().end.wrapping_sub(1)) == Some(&b'\n')
         && matches!(pos.style, TokenStyle::Literal | TokenStyle::Folded);
     let rendered_ends_line = text.ends_with('\n');
     if rendered_ends_line && !original_ends_line {
@@ -468,10 +507,10 @@ fn fit_to_range(layout: &Layout, src: Src, mut text: String) -> Option<String> {
     } else if original_ends_line && !rendered_ends_line {
         text.push('\n');
     }
-    if layout.line_break != "\n" && text.contains('\n') {
-        text = text.replace("\r\n", "\n").replace('\n', layout.line_break);
+    if site.line_break != "\n" && text.contains('\n') {
+        text = text.replace("\r\n", "\n").replace('\n', site.line_break);
     }
-    Some(text)
+    text
 }
 
 /// The original texts of leaves whose default rendering would differ, by
@@ -543,14 +582,11 @@ fn quoted_text(
     quote: char,
     options: &StoreOptions,
 ) -> Option<String> {
-    let Some(SrcEntry::Scalar(pos)) = layout.entry(src) else { return None };
-    let text = scalar.as_str()?;
-    let width = emit::indent_width(options);
-    let owner_column = pos.owner_column();
-    let block_indent =
-        if pos.dash().is_some() { owner_column + 2 } else { width * ((owner_column + width) / width) };
-    let ctx = ScalarContext { flow: pos.flow, block_indent, is_key: false, parent_column: owner_column };
-    super::emit_scalar::render_quoted(text, quote, &ctx)
+    quoted_at(&LeafSite::at(layout, src)?, scalar, quote, options)
+}
+
+fn quoted_at(site: &LeafSite, scalar: &Scalar, quote: char, options: &StoreOptions) -> Option<String> {
+    super::emit_scalar::render_quoted(scalar.as_str()?, quote, &site.context(options))
 }
 
 /// Does this YAML text, as a mapping value, read back as exactly `scalar`?
