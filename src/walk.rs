@@ -539,7 +539,7 @@ impl<'a> Walker<'a> {
                 let Some(text) = comment.text.as_str().filter(|t| looks_encrypted(t)) else {
                     return Ok(());
                 };
-                match self.decrypt_comment(cipher, text) {
+                match self.decrypt_comment(cipher, text, self.aad.len()) {
                     Some((plaintext, aad)) => {
                         if let Some(memory) = self.memory.as_deref_mut() {
                             memory.remember(aad.as_bytes(), ValueType::Comment, plaintext.as_bytes(), text);
@@ -560,13 +560,20 @@ impl<'a> Walker<'a> {
     /// A comment's additional data is the path of the container go-yaml
     /// attached it to, which depends on indentation; try the innermost
     /// container first, then each ancestor (spec 3.5.4).
-    fn decrypt_comment(&self, cipher: &ValueCipher, text: &str) -> Option<(SecretBytes, String)> {
+    /// `path_end` is where the container's path ends in `aad` (all of it,
+    /// but for a reader that streams: see [`LeafDecryptor::comment`]).
+    fn decrypt_comment(
+        &self,
+        cipher: &ValueCipher,
+        text: &str,
+        path_end: usize,
+    ) -> Option<(SecretBytes, String)> {
         let envelope = Envelope::parse(text).ok()?;
         if envelope.value_type != ValueType::Comment {
             return None;
         }
-        let mut end = self.aad.len();
-        let mut marks = self.aad_marks.iter().rev();
+        let mut end = path_end;
+        let mut marks = self.aad_marks.iter().rev().filter(|&&mark| mark < path_end);
         loop {
             let aad = if end == 0 { ":" } else { &self.aad[..end] };
             if let Ok(plaintext) = cipher.decrypt(&envelope, aad.as_bytes()) {
@@ -652,6 +659,105 @@ pub fn decrypt_tree(
     let mut walker = Walker::new(selection, Action::Decrypt { cipher }, memory);
     walker.walk_tree(tree)?;
     Ok(walker.finish())
+}
+
+/// [`decrypt_tree`] for a reader that streams a file's entries in order
+/// instead of building its tree (`store::yaml::stream_decrypt`): the caller
+/// reports each mapping or sequence, key and leaf as it reads it, and each
+/// leaf goes through the very code a tree's leaf does, so the additional
+/// data, the selection and the MAC are the same by construction. Comments
+/// and sequence elements that hold encrypted comments are not handled here:
+/// such a reader leaves those files to the tree.
+pub struct LeafDecryptor<'a> {
+    walker: Walker<'a>,
+}
+
+/// What becomes of a comment ([`LeafDecryptor::comment`]).
+pub enum CommentStep {
+    /// It stays as it is (not selected, or not an envelope).
+    Unchanged,
+    Decrypted(SecretBytes),
+    /// The tree's walk must handle it: it would not decrypt (the walk then
+    /// warns), or the rule selects by comments, which needs the comments
+    /// in the tree's order.
+    NeedsTree,
+}
+
+impl<'a> LeafDecryptor<'a> {
+    pub fn new(selection: &'a Selection, cipher: &'a ValueCipher) -> LeafDecryptor<'a> {
+        LeafDecryptor { walker: Walker::new(selection, Action::Decrypt { cipher }, None) }
+    }
+
+    /// A nested mapping or sequence starts (not the document's own mapping).
+    pub fn enter(&mut self) -> Result<()> {
+        self.walker.enter_level()
+    }
+
+    /// The collection entered last ends.
+    pub fn leave(&mut self) {
+        self.walker.leave_level();
+    }
+
+    /// A mapping entry's key; its value follows.
+    pub fn push_key(&mut self, key: &str) {
+        self.walker.push_key(key);
+    }
+
+    /// The value of the key pushed last is complete.
+    pub fn pop_key(&mut self) {
+        self.walker.pop_key();
+        self.walker.clear_level_comments();
+    }
+
+    /// A sequence item is complete.
+    pub fn end_item(&mut self) {
+        self.walker.clear_level_comments();
+    }
+
+    /// Decrypt a leaf in place if it is selected (`node.changed` then says
+    /// so), and hash it into the MAC.
+    pub fn leaf(&mut self, node: &mut Node) -> Result<()> {
+        self.walker.visit_scalar(node)
+    }
+
+    /// A comment in the container whose path is the first `path_end` bytes
+    /// of [`path`](Self::path) (an enclosing one: a reader learns where
+    /// go-yaml attaches an own-line comment only at the next entry).
+    pub fn comment(&self, text: &str, path_end: usize) -> CommentStep {
+        let walker = &self.walker;
+        let Action::Decrypt { cipher } = walker.action else { return CommentStep::NeedsTree };
+        if matches!(
+            walker.selection.rule,
+            SelectionRule::UnencryptedCommentRegex(_) | SelectionRule::EncryptedCommentRegex(_)
+        ) && !walker.selection.encrypt_everything
+        {
+            return CommentStep::NeedsTree;
+        }
+        // The selection at the container: its own components only.
+        let components = walker.aad_marks.iter().filter(|&&mark| mark < path_end).count();
+        let any_component = walker.component_matched[..components].iter().any(|m| *m);
+        let selected = match walker.selection.rule {
+            SelectionRule::UnencryptedSuffix(_) | SelectionRule::UnencryptedRegex(_) => !any_component,
+            _ => any_component,
+        };
+        if text.is_empty() || !(selected || walker.selection.encrypt_everything) || !looks_encrypted(text) {
+            return CommentStep::Unchanged;
+        }
+        match walker.decrypt_comment(cipher, text, path_end) {
+            Some((plaintext, _)) => CommentStep::Decrypted(plaintext),
+            None => CommentStep::NeedsTree,
+        }
+    }
+
+    /// The additional data of the current path (`a:b:`), which is also the
+    /// path part of a style-memory place.
+    pub fn path(&self) -> &str {
+        &self.walker.aad
+    }
+
+    pub fn finish(self) -> (MacHex, Vec<Warning>) {
+        self.walker.finish()
+    }
 }
 
 /// The MAC of a plaintext tree, without changing it.

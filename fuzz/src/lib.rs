@@ -12,6 +12,8 @@
 //!   top), so there the output is the input or the fresh emission;
 //! * whatever a writer produces, its own reader accepts;
 //! * an envelope printed by `to_text` parses back to the same envelope;
+//! * a YAML file decrypts to the same bytes, or fails with the same error,
+//!   whether the one-pass reader takes it or the tree does;
 //! * metadata written by `to_node` reads back equal, up to the order of
 //!   keys inside a group, which `to_node` writes by type as sops does
 //!   (unknown fields are promised to survive a rewrite).
@@ -243,5 +245,20 @@ pub fn decrypt(data: &[u8]) {
         decryption_order: DecryptionOrder::default(),
         store_options: StoreOptions::default(),
     };
-    let _ = ops::decrypt(file, request, services());
+    let yaml_to_yaml = input_format == Format::Yaml && output_format == Format::Yaml;
+    let ignore_mac = request.ignore_mac;
+    let result = ops::decrypt(file, request, services());
+    if yaml_to_yaml {
+        // YAML is decrypted in one pass when it can be: the general path
+        // must give the same output, or the same error.
+        let options = StoreOptions::default();
+        let order = DecryptionOrder::default();
+        let general = ops::open(file, Format::Yaml, ignore_mac, &order, services(), ops::Purpose::Read)
+            .and_then(|o| store::emit(Format::Yaml, &o.parsed.tree, Some(&o.parsed.layout), None, &options));
+        match (&result, &general) {
+            (Ok(one_pass), Ok(general)) => assert!(*one_pass.output == *general, "outputs differ"),
+            (Err(a), Err(b)) => assert_eq!(a.to_string(), b.to_string()),
+            _ => panic!("the one pass and the general path disagree on success"),
+        }
+    }
 }

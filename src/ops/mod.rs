@@ -9,6 +9,7 @@
 //! file never yields plaintext unless the caller asked for `ignore_mac`.
 
 pub mod rekey;
+mod stream;
 pub mod update;
 
 use subtle::ConstantTimeEq;
@@ -220,9 +221,26 @@ pub fn open(
     services: &KeyServices,
     purpose: Purpose,
 ) -> Result<Opened> {
+    open_knowing(input.into(), format, ignore_mac, order, services, purpose, None)
+}
+
+/// [`open`], with the data key already recovered (or not) from the `sops`
+/// entry at a known place: used when that is the entry the file holds.
+fn open_knowing(
+    input: Source,
+    format: Format,
+    ignore_mac: bool,
+    order: &DecryptionOrder,
+    services: &KeyServices,
+    purpose: Purpose,
+    known: Option<stream::KnownKey>,
+) -> Result<Opened> {
     let mut parsed = store::parse_encrypted(format, input)?;
     let metadata = take_metadata(&mut parsed.tree)?;
-    let data_key = unwrap_groups(&metadata.key_groups, metadata.shamir_threshold, services, order)?;
+    let data_key = match known {
+        Some(known) if parsed.layout.metadata_start() == Some(known.metadata_at) => known.key?,
+        _ => unwrap_groups(&metadata.key_groups, metadata.shamir_threshold, services, order)?,
+    };
     let cipher = ValueCipher::new(&data_key);
     let selection = metadata.selection()?;
     let mut envelopes = EnvelopeMemory::default();
@@ -245,13 +263,19 @@ pub fn decrypt(
     request: DecryptRequest,
     services: &KeyServices,
 ) -> Result<Decrypted> {
-    let opened = open(
+    let input = input.into();
+    let known = match stream::decrypt_yaml(&input, &request, services) {
+        stream::Streamed::Done(result) => return result,
+        stream::Streamed::Declined(known) => known,
+    };
+    let opened = open_knowing(
         input,
         request.input_format,
         request.ignore_mac,
         &request.decryption_order,
         services,
         Purpose::Read,
+        known,
     )?;
     let Parsed { tree, layout } = &opened.parsed;
     let output = match &request.extract {

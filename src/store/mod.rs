@@ -131,6 +131,15 @@ impl Layout {
         }
     }
 
+    /// Where the first document's `sops` entry starts (YAML only): what a
+    /// data key recovered from a one-pass read is checked against.
+    pub fn metadata_start(&self) -> Option<usize> {
+        match self {
+            Layout::Yaml(layout) => layout.metadata_start(),
+            _ => None,
+        }
+    }
+
     /// The original texts of leaves that the default rendering would spell
     /// differently (what style memory keeps).
     pub fn styled_tokens(&self, tree: &Tree, options: &StoreOptions) -> crate::secret::TokenTexts {
@@ -163,6 +172,12 @@ impl Layout {
 /// copied once, as the layout must keep the text it splices into. Wiped
 /// when dropped, as they may be plaintext.
 pub struct Source(Zeroizing<Vec<u8>>);
+
+impl Source {
+    pub fn bytes(&self) -> &[u8] {
+        &self.0
+    }
+}
 
 impl From<Zeroizing<Vec<u8>>> for Source {
     fn from(bytes: Zeroizing<Vec<u8>>) -> Source {

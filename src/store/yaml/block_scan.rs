@@ -547,4 +547,4 @@ fn is_simple_key(key: &str) -> bool {
 
 #[cfg(test)]
 #[path = "block_scan_tests.rs"]
-mod tests;
+pub(super) mod tests;

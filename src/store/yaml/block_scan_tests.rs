@@ -130,8 +130,9 @@ fn declines_what_it_does_not_know() {
     }
 }
 
-/// A small deterministic generator (xorshift) of block documents.
-struct Gen(u64);
+/// A small deterministic generator (xorshift) of block documents (also
+/// `stream_decrypt`'s differential tests).
+pub(in crate::store::yaml) struct Gen(pub u64);
 
 impl Gen {
     fn next(&mut self) -> u64 {
@@ -141,7 +142,7 @@ impl Gen {
         self.0
     }
 
-    fn below(&mut self, n: u64) -> usize {
+    pub fn below(&mut self, n: u64) -> usize {
         (self.next() % n) as usize
     }
 
@@ -204,7 +205,7 @@ const TRICKY: &[&str] = &[
     "`x`", "%x", "? x", ": x", "x\t", ">",
 ];
 
-fn generate_map(g: &mut Gen, indent: usize, depth: usize, out: &mut String) {
+pub(in crate::store::yaml) fn generate_map(g: &mut Gen, indent: usize, depth: usize, out: &mut String) {
     for _ in 0..1 + g.below(4) {
         comments_and_blanks(g, indent, out);
         let pad = " ".repeat(indent);

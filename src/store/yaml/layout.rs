@@ -274,6 +274,11 @@ impl Layout {
         &self.source
     }
 
+    /// Where the first document's `sops` entry starts, when it has one.
+    pub fn metadata_start(&self) -> Option<usize> {
+        self.documents.first()?.sops_range.as_ref().map(|range| range.start)
+    }
+
     /// Use these texts for the values at these positions when writing.
     pub fn set_overrides(&mut self, overrides: crate::secret::TokenTexts) {
         self.overrides = overrides;

@@ -13,6 +13,7 @@ mod parse;
 pub mod resolve;
 mod splice;
 mod splice_match;
+pub mod stream_decrypt;
 
 pub use layout::Layout;
 pub use parse::{parse, parse_owned};

@@ -1,0 +1,402 @@
+//! Decrypting a block-style YAML file in one pass, without a tree.
+//!
+//! The general path parses the whole file into a tree and a layout, walks
+//! the tree decrypting each value, then walks it again splicing the changed
+//! values into the original bytes. For a large file that is three passes
+//! over a structure about as big as the file, and the tree and layout were
+//! most of a 10 MB decryption's time and peak memory. Yet a decryption
+//! changes nothing but leaves, and every leaf's new text depends only on
+//! the leaf, its path and where it sits. So this module reads the events of
+//! the block subset (`block_scan`), keeps only the open collections, hands
+//! each value to the walk's own leaf code (`walk::LeafDecryptor`, the same
+//! selection, additional data and MAC as the tree's walk), renders each
+//! changed one with the splicer's own code (`splice::leaf_text`), and writes
+//! the output as it goes.
+//!
+//! It is a shortcut, never a second opinion: anything it does not handle
+//! exactly as the general path would (comments, which need go-yaml's
+//! attachment rules; anchors, tags, flow collections; a `sops` entry that
+//! is not the last top-level one; a duplicate key; any error at all) makes
+//! it decline, and the caller runs the general path, which then gives the
+//! canonical result or error. Differential tests hold the two to the same
+//! bytes (`stream_decrypt_tests`).
+
+use std::hash::BuildHasher;
+
+use foldhash::{HashSet, HashSetExt};
+use granit_parser::{Event, Placement, Span, StructureStyle};
+use zeroize::Zeroize;
+
+use super::layout::{ScalarPos, TokenStyle};
+use super::parse::{column_of, dash_before, resolve_scalar, token_end, token_start};
+use super::splice::{LeafSite, leaf_text};
+use crate::secret::SecretBuf;
+use crate::store::StoreOptions;
+use crate::style::StyleMemory;
+use crate::tree::Node;
+use crate::walk::{CommentStep, LeafDecryptor, MacHex, Warning};
+
+/// Where the file's top-level `sops` entry starts: the last line that begins
+/// with `sops:` (sops writes the metadata last). `None` when there is none
+/// written that way, and the file is left to the general path.
+pub fn metadata_start(text: &str) -> Option<usize> {
+    let bytes = text.as_bytes();
+    let is_entry = |at: usize| matches!(bytes.get(at + 5), None | Some(b' ' | b'\n'));
+    let mut end = bytes.len();
+    while let Some(at) = memchr::memmem::rfind(&bytes[..end], b"\nsops:") {
+        if is_entry(at + 1) {
+            return Some(at + 1);
+        }
+        end = at;
+    }
+    (bytes.starts_with(b"sops:") && is_entry(0)).then_some(0)
+}
+
+/// The decrypted file as the general path would write it, with the MAC of
+/// its values (not yet checked against the metadata).
+pub struct StreamDecrypted {
+    pub output: Vec<u8>,
+    pub mac: MacHex,
+    pub warnings: Vec<Warning>,
+}
+
+/// Decrypt `text`, whose `sops` entry starts at `sops_start` (from
+/// [`metadata_start`]), with `leaves` (the file's selection and data key)
+/// and the file's style memory. `None`: outside what this path handles;
+/// use the general one.
+pub fn decrypt(
+    text: &str,
+    sops_start: usize,
+    leaves: LeafDecryptor<'_>,
+    styles: Option<&StyleMemory>,
+    options: &StoreOptions,
+) -> Option<StreamDecrypted> {
+    let styles = styles.filter(|memory| !memory.is_empty()).map(|memory| Styles {
+        memory,
+        wanted: memory.paths(),
+        counts: foldhash::HashMap::default(),
+        place: String::new(),
+    });
+    let mut reader = Reader {
+        text,
+        options,
+        leaves,
+        styles,
+        frames: Vec::new(),
+        keys: HashSet::with_capacity(1024),
+        next_frame: 0,
+        out: SecretBuf::with_capacity(sops_start + 4096),
+        at: 0,
+        sops: Sops::Before { start: sops_start },
+        finished: false,
+        held_comments: Vec::new(),
+    };
+    match super::block_scan::scan(text, |event, span| reader.event(event, span)) {
+        super::block_scan::Scan::Done(Ok(())) if reader.finished => {}
+        _ => return None,
+    }
+    // Comments after the last entry belong to the document's mapping.
+    let held = std::mem::take(&mut reader.held_comments);
+    for (range, _) in held {
+        reader.comment(range, 0).ok()?;
+    }
+    let Reader { mut out, at, leaves, .. } = reader;
+    out.extend(&text.as_bytes()[at..]);
+    let (mac, warnings) = leaves.finish();
+    Some(StreamDecrypted { output: out.into_vec(), mac, warnings })
+}
+
+/// Why reading stopped: always "use the general path".
+struct Decline;
+
+type Step = Result<(), Decline>;
+
+/// One open mapping or sequence.
+struct Frame {
+    is_map: bool,
+    /// Where its path (`a:b:`) ends in the walk's path: the additional
+    /// data of the comments attached to it.
+    path_end: usize,
+    /// A mapping's key awaiting its value: the key's column and offset.
+    pending_key: Option<(usize, usize)>,
+    /// Column of a sequence's dashes.
+    indent: usize,
+    /// Tells this mapping's keys from other mappings' in `Reader::keys`.
+    id: u64,
+}
+
+/// Where the reader is relative to the top-level `sops` entry.
+enum Sops {
+    /// Not reached; it starts at `start`.
+    Before { start: usize },
+    /// Inside its value, `depth` collections deep; `end` is the furthest
+    /// content byte so far (where the general path's entry ends).
+    Inside { start: usize, depth: usize, end: usize },
+    /// Passed: nothing but the end of the document may follow.
+    After,
+}
+
+/// The style memory and the counts of values per path that its places
+/// need (`path:#n`).
+struct Styles<'m> {
+    memory: &'m StyleMemory,
+    wanted: HashSet<&'m str>,
+    counts: foldhash::HashMap<String, usize>,
+    /// Scratch for spelling a place.
+    place: String,
+}
+
+impl<'m> Styles<'m> {
+    /// The remembered text of the next value at `path`, if any.
+    fn next_at(&mut self, path: &str) -> Option<&'m str> {
+        if !self.wanted.contains(path) {
+            return None;
+        }
+        let count = match self.counts.get_mut(path) {
+            Some(count) => count,
+            None => self.counts.entry(path.to_owned()).or_insert(0),
+        };
+        let ordinal = *count;
+        *count += 1;
+        self.place.clear();
+        self.place.push_str(path);
+        self.place.push('#');
+        self.place.push_str(&ordinal.to_string());
+        self.memory.text_at(&self.place)
+    }
+}
+
+struct Reader<'t, 'w, 'm> {
+    text: &'t str,
+    options: &'t StoreOptions,
+    leaves: LeafDecryptor<'w>,
+    styles: Option<Styles<'m>>,
+    frames: Vec<Frame>,
+    /// Every key so far, hashed with its mapping's id: a key seen twice in
+    /// one mapping is an error the general path reports.
+    keys: HashSet<u64>,
+    next_frame: u64,
+    out: SecretBuf,
+    /// The source is written out up to here.
+    at: usize,
+    sops: Sops,
+    /// The document's mapping ended.
+    finished: bool,
+    /// Own-line comments (span and column) waiting for the next entry,
+    /// which decides the block they belong to.
+    held_comments: Vec<(std::ops::Range<usize>, usize)>,
+}
+
+impl Reader<'_, '_, '_> {
+    fn event(&mut self, event: Event<'_>, span: Span) -> Step {
+        let range = span.byte_range().unwrap_or(0..0);
+        if let Sops::Inside { start, depth, end } = &mut self.sops {
+            match event {
+                Event::MappingStart(..) | Event::SequenceStart(..) => {
+                    *depth += 1;
+                    *end = (*end).max(range.end);
+                }
+                Event::MappingEnd | Event::SequenceEnd if *depth > 1 => *depth -= 1,
+                Event::MappingEnd | Event::SequenceEnd => {
+                    let (start, end) = (*start, *end);
+                    self.sops = Sops::After;
+                    return self.end_sops(start, end);
+                }
+                Event::Scalar(..) if *depth > 0 => *end = (*end).max(range.end),
+                _ => return Err(Decline),
+            }
+            return Ok(());
+        }
+        match event {
+            Event::StreamStart | Event::DocumentStart(..) | Event::DocumentEnd | Event::StreamEnd => Ok(()),
+            Event::Comment(_, placement) => {
+                match (self.frames.last(), placement) {
+                    // An end-of-line comment belongs to the block its line is in.
+                    (Some(frame), Placement::Right) => self.comment(range, frame.path_end)?,
+                    (None, Placement::Right) => self.held_comments.push((range, 0)),
+                    _ => self.held_comments.push((range, span.start.col())),
+                }
+                Ok(())
+            }
+            Event::MappingStart(style, anchor, ref tag) | Event::SequenceStart(style, anchor, ref tag) => {
+                if style == StructureStyle::Flow || anchor != 0 || tag.is_some() || self.finished {
+                    return Err(Decline);
+                }
+                let is_map = matches!(event, Event::MappingStart(..));
+                match self.frames.last() {
+                    // The document is a mapping, or the general path says
+                    // what is wrong with it.
+                    None if !is_map => return Err(Decline),
+                    None => {}
+                    Some(frame) if frame.is_map && frame.pending_key.is_none() => return Err(Decline),
+                    Some(_) => self.leaves.enter().map_err(|_| Decline)?,
+                }
+                let indent = if is_map {
+                    span.start.col()
+                } else {
+                    column_of(self.text, dash_before(self.text, range.start).unwrap_or(range.start))
+                };
+                self.next_frame += 1;
+                let path_end = self.leaves.path().len();
+                self.frames.push(Frame { is_map, path_end, pending_key: None, indent, id: self.next_frame });
+                self.place_held_comments()
+            }
+            Event::MappingEnd | Event::SequenceEnd => {
+                self.place_held_comments()?;
+                self.frames.pop().ok_or(Decline)?;
+                if self.frames.is_empty() {
+                    if !matches!(self.sops, Sops::After) {
+                        return Err(Decline);
+                    }
+                    self.finished = true;
+                    return Ok(());
+                }
+                self.leaves.leave();
+                self.value_done();
+                Ok(())
+            }
+            Event::Scalar(value, style, anchor, tag) => {
+                if anchor != 0 || tag.is_some() {
+                    return Err(Decline);
+                }
+                self.place_held_comments()?;
+                let frame = self.frames.last().ok_or(Decline)?;
+                if frame.is_map && frame.pending_key.is_none() {
+                    return self.key(&value, span.start.col(), range);
+                }
+                let (owner_column, dash) = match frame.pending_key {
+                    Some((key_column, _)) => (key_column, None),
+                    None => {
+                        // An encrypted comment written as a sequence element
+                        // (spec 3.5.3) is the tree's business.
+                        if value.ends_with(",type:comment]") {
+                            return Err(Decline);
+                        }
+                        let dash = dash_before(self.text, range.start);
+                        (dash.map_or(frame.indent, |d| column_of(self.text, d)), dash)
+                    }
+                };
+                let scalar =
+                    resolve_scalar(self.text, &value, style, None, range.start).map_err(|_| Decline)?;
+                let mut node = Node::scalar(scalar);
+                self.leaves.leaf(&mut node).map_err(|_| Decline)?;
+                let remembered = match &mut self.styles {
+                    Some(styles) => styles.next_at(self.leaves.path()),
+                    None => None,
+                };
+                if node.changed {
+                    let token = token_start(self.text, &span, style, range.start)
+                        ..token_end(self.text, style, range.end);
+                    let pos = ScalarPos::new(token.clone(), TokenStyle::of(style), false, owner_column, dash);
+                    let site = LeafSite { source: self.text, line_break: "\n", pos: &pos };
+                    let crate::tree::Value::Scalar(scalar) = &node.value else {
+                        unreachable!("a leaf stays a scalar")
+                    };
+                    let mut new_text = leaf_text(&site, scalar, self.options, remembered);
+                    let written = self.replace(token, new_text.as_bytes());
+                    new_text.zeroize();
+                    written?;
+                }
+                self.value_done();
+                Ok(())
+            }
+            // Aliases and anything else.
+            _ => Err(Decline),
+        }
+    }
+
+    /// A mapping key: its path component pushed, or the `sops` entry begun.
+    fn key(&mut self, name: &str, column: usize, range: std::ops::Range<usize>) -> Step {
+        let top_level = self.frames.len() == 1;
+        if top_level && name == "sops" {
+            let Sops::Before { start } = self.sops else { return Err(Decline) };
+            if range.start != start {
+                return Err(Decline);
+            }
+            self.sops = Sops::Inside { start, depth: 0, end: range.end };
+            return Ok(());
+        }
+        if top_level && matches!(self.sops, Sops::After) {
+            return Err(Decline);
+        }
+        let frame = self.frames.last_mut().ok_or(Decline)?;
+        let hash = self.keys.hasher().hash_one((frame.id, name));
+        if !self.keys.insert(hash) {
+            // A duplicate, or two keys whose hashes meet: either way the
+            // general path decides.
+            return Err(Decline);
+        }
+        frame.pending_key = Some((column, range.start));
+        self.leaves.push_key(name);
+        Ok(())
+    }
+
+    /// Held own-line comments go to the innermost open block indented no
+    /// deeper than they are (as the tree's builder places them).
+    fn place_held_comments(&mut self) -> Step {
+        if self.held_comments.is_empty() || self.frames.is_empty() {
+            return Ok(());
+        }
+        for (range, column) in std::mem::take(&mut self.held_comments) {
+            let target =
+                self.frames.iter().rev().find(|frame| frame.indent <= column).unwrap_or(&self.frames[0]);
+            self.comment(range, target.path_end)?;
+        }
+        Ok(())
+    }
+
+    /// A comment of the block whose path ends at `path_end`: decrypted in
+    /// place when it is an envelope the file's rule selects.
+    fn comment(&mut self, range: std::ops::Range<usize>, path_end: usize) -> Step {
+        let text = self.text.get(range.start + 1..range.end).ok_or(Decline)?;
+        let plaintext = match self.leaves.comment(text, path_end) {
+            CommentStep::Unchanged => return Ok(()),
+            CommentStep::Decrypted(plaintext) => plaintext,
+            CommentStep::NeedsTree => return Err(Decline),
+        };
+        // Not UTF-8: the tree's writer replaces what is not.
+        let plaintext = plaintext.as_str().ok_or(Decline)?;
+        let mut line = Vec::with_capacity(plaintext.len() + 1);
+        line.push(b'#');
+        line.extend_from_slice(plaintext.as_bytes());
+        let written = self.replace(range, &line);
+        line.zeroize();
+        written
+    }
+
+    /// The value of the current entry is complete.
+    fn value_done(&mut self) {
+        let Some(frame) = self.frames.last_mut() else { return };
+        if frame.pending_key.take().is_some() {
+            self.leaves.pop_key();
+        } else {
+            self.leaves.end_item();
+        }
+    }
+
+    /// The `sops` entry, from its key's line to the end of the line where
+    /// its value ends, is dropped (as `splice` drops it).
+    fn end_sops(&mut self, start: usize, end: usize) -> Step {
+        let bytes = self.text.as_bytes();
+        let mut line_end = end.min(bytes.len());
+        if line_end > 0 && bytes[line_end - 1] != b'\n' {
+            line_end = memchr::memchr(b'\n', &bytes[line_end..]).map_or(bytes.len(), |p| line_end + p + 1);
+        }
+        self.replace(start..line_end, b"")
+    }
+
+    /// Write the source up to `range`, then `text` in its place.
+    fn replace(&mut self, range: std::ops::Range<usize>, text: &[u8]) -> Step {
+        if range.start < self.at {
+            return Err(Decline);
+        }
+        self.out.extend(&self.text.as_bytes()[self.at..range.start]);
+        self.out.extend(text);
+        self.at = range.end;
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+#[path = "stream_decrypt_tests.rs"]
+mod tests;

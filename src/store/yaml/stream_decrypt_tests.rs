@@ -1,0 +1,263 @@
+//! The one pass is held to the general path: whenever it takes a file, its
+//! output and MAC must be the general path's, byte for byte. Files are
+//! encrypted here with a fixed data key by the general writer (style memory
+//! included), under several selection rules; a generator gives thousands of
+//! documents, and hand-written ones pin what must be taken and what must be
+//! declined.
+
+use std::path::Path;
+
+use super::{decrypt, metadata_start};
+use crate::cipher::{CipherKind, ValueCipher};
+use crate::metadata::{EmptyList, Metadata};
+use crate::ops::take_metadata;
+use crate::secret::DataKey;
+use crate::store::StoreOptions;
+use crate::store::yaml::block_scan::tests::{Gen, generate_map};
+use crate::store::yaml::{emit_spliced, parse, styled_tokens};
+use crate::style::StyleMemory;
+use crate::walk::{self, LeafDecryptor, MacHex, Selection, SelectionRule};
+
+fn key() -> DataKey {
+    DataKey::from_slice(&[9u8; 32]).unwrap()
+}
+
+fn rule(field: &str, value: &str) -> SelectionRule {
+    SelectionRule::from_field(field, value).unwrap()
+}
+
+/// `plain` encrypted by the general writer, with metadata naming `rule`
+/// and the style memory; `None` when the general path refuses it.
+fn encrypted(plain: &str, rule: &SelectionRule, mac_only_encrypted: bool, indent: usize) -> Option<String> {
+    let options = StoreOptions { yaml_indent: indent, ..StoreOptions::default() };
+    let cipher = ValueCipher::new(&key());
+    let (mut tree, layout) = parse(plain.as_bytes()).ok()?;
+    let styled = styled_tokens(&tree, &layout, &options);
+    let selection = Selection { rule: rule.clone(), mac_only_encrypted, encrypt_everything: false };
+    walk::encrypt_tree(&mut tree, &selection, &cipher, CipherKind::Aes256Gcm, None).ok()?;
+    let style_memory = StyleMemory::bind(&tree, styled).seal(&cipher, CipherKind::Aes256Gcm);
+    let metadata = Metadata {
+        key_groups: vec![vec![crate::keys::MasterKey::Age(crate::keys::age::AgeKey {
+            recipient: "age1test".into(),
+            enc: "-----BEGIN AGE ENCRYPTED FILE-----\nAAAA\n-----END AGE ENCRYPTED FILE-----\n".into(),
+        })]],
+        shamir_threshold: 0,
+        last_modified: "2025-01-01T00:00:00Z".into(),
+        mac: "ENC[AES256_GCM,data:AA==,iv:AA==,tag:AA==,type:str]".into(),
+        rule: Some((rule.field_name().into(), rule.value().into())),
+        mac_only_encrypted,
+        version: "3.11.0".into(),
+        style_memory,
+        unknown: Vec::new(),
+    }
+    .to_node(EmptyList::Brackets);
+    let output = emit_spliced(&tree, &layout, Some(&metadata), &options).ok()?;
+    String::from_utf8(output).ok()
+}
+
+/// The general path: tree, walk, splice.
+fn general(encrypted: &str, options: &StoreOptions) -> Result<(Vec<u8>, MacHex), String> {
+    let (mut tree, mut layout) = parse(encrypted.as_bytes()).map_err(|e| e.to_string())?;
+    let metadata = take_metadata(&mut tree).map_err(|e| e.to_string())?;
+    let selection = metadata.selection().map_err(|e| e.to_string())?;
+    let cipher = ValueCipher::new(&key());
+    let (mac, _) = walk::decrypt_tree(&mut tree, &selection, &cipher, None).map_err(|e| e.to_string())?;
+    if let Some(sealed) = &metadata.style_memory {
+        layout.set_overrides(StyleMemory::open(sealed, &cipher).texts_by_src(&tree));
+    }
+    let output = emit_spliced(&tree, &layout, None, options).map_err(|e| e.to_string())?;
+    Ok((output, mac))
+}
+
+/// The one pass, set up as `ops` sets it up.
+fn streamed(encrypted: &str, options: &StoreOptions) -> Option<(Vec<u8>, MacHex)> {
+    let start = metadata_start(encrypted)?;
+    let (mut tail, _) = parse(&encrypted.as_bytes()[start..]).ok()?;
+    let metadata = take_metadata(&mut tail).ok()?;
+    let selection = metadata.selection().ok()?;
+    let cipher = ValueCipher::new(&key());
+    let styles = metadata.style_memory.as_ref().map(|sealed| StyleMemory::open(sealed, &cipher));
+    let leaves = LeafDecryptor::new(&selection, &cipher);
+    let done = decrypt(encrypted, start, leaves, styles.as_ref(), options)?;
+    Some((done.output, done.mac))
+}
+
+/// Whether the one pass took `encrypted`; panics if it disagrees with the
+/// general path.
+fn agrees_with(encrypted: &str, options: &StoreOptions) -> bool {
+    let Some((output, mac)) = streamed(encrypted, options) else { return false };
+    let (expected, expected_mac) = general(encrypted, options)
+        .unwrap_or_else(|e| panic!("the one pass took a file the general path refuses ({e}):\n{encrypted}"));
+    assert_eq!(
+        String::from_utf8_lossy(&output),
+        String::from_utf8_lossy(&expected),
+        "outputs differ for:\n{encrypted}"
+    );
+    assert!(mac == expected_mac, "MACs differ for:\n{encrypted}");
+    true
+}
+
+fn agrees(encrypted: &str) -> bool {
+    agrees_with(encrypted, &StoreOptions::default())
+}
+
+fn default_rule() -> SelectionRule {
+    SelectionRule::default()
+}
+
+/// Encrypted with the default rule and indentation.
+fn sealed(plain: &str) -> String {
+    encrypted(plain, &default_rule(), false, 4).unwrap_or_else(|| panic!("does not encrypt:\n{plain}"))
+}
+
+/// Without own-line comments (the one pass declines files with comments,
+/// so half the generated documents drop theirs to reach it).
+fn without_comment_lines(text: &str) -> String {
+    text.split_inclusive('\n').filter(|line| !line.trim_start().starts_with('#')).collect()
+}
+
+#[test]
+fn agrees_on_generated_documents() {
+    let rules = [
+        (default_rule(), false),
+        (rule("encrypted_regex", "^(a|key_1|b\\.c)$"), false),
+        (rule("encrypted_regex", "^(a|key_1|b\\.c)$"), true),
+        (rule("unencrypted_regex", "^(x-y|_k)$"), false),
+        (rule("encrypted_suffix", "_1"), true),
+        (rule("unencrypted_suffix", "o"), false),
+    ];
+    let (mut taken, mut tried) = (0, 0);
+    for seed in 1..=3000u64 {
+        let mut g = Gen(seed.wrapping_mul(0x9E37_79B9_7F4A_7C15) | 1);
+        let mut plain = String::new();
+        generate_map(&mut g, 0, 0, &mut plain);
+        if seed % 2 == 0 {
+            plain = without_comment_lines(&plain);
+        }
+        let (rule, mac_only) = &rules[seed as usize % rules.len()];
+        let indent = [4, 2, 3][seed as usize % 3];
+        let Some(mut text) = encrypted(&plain, rule, *mac_only, indent) else { continue };
+        if seed % 4 >= 2 {
+            // Without style memory every value takes the default rendering.
+            text = text.split_inclusive('\n').filter(|line| !line.contains(" rs_layout: ")).collect();
+        }
+        tried += 1;
+        let options = StoreOptions { yaml_indent: indent, ..StoreOptions::default() };
+        if agrees_with(&text, &options) {
+            taken += 1;
+        }
+    }
+    // Both the one pass and its declining are exercised (the generator
+    // reaches far outside the block subset: tabs, flow, keys with spaces).
+    assert!(taken > 150, "the one pass took only {taken} of {tried} generated files");
+    assert!(taken < tried, "no generated file was declined ({taken} of {tried})");
+}
+
+fn yaml_files(dir: &Path, out: &mut Vec<std::path::PathBuf>) {
+    for entry in std::fs::read_dir(dir).unwrap() {
+        let path = entry.unwrap().path();
+        if path.is_dir() {
+            yaml_files(&path, out);
+        } else if path.extension().is_some_and(|e| e == "yaml" || e == "yml") {
+            out.push(path);
+        }
+    }
+}
+
+#[test]
+fn agrees_on_every_plaintext_fixture() {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let mut files = Vec::new();
+    for dir in ["fixtures", "tests/data"] {
+        yaml_files(&root.join(dir), &mut files);
+    }
+    let mut taken = 0;
+    for file in &files {
+        let Ok(plain) = std::fs::read_to_string(file) else { continue };
+        if metadata_start(&plain).is_some() {
+            continue;
+        }
+        for plain in [plain.clone(), without_comment_lines(&plain)] {
+            if let Some(text) = encrypted(&plain, &default_rule(), false, 4)
+                && agrees(&text)
+            {
+                taken += 1;
+            }
+        }
+    }
+    assert!(taken >= 20, "the one pass took only {taken} fixtures");
+}
+
+#[test]
+fn takes_the_shapes_secrets_files_have() {
+    for plain in [
+        "a: 1\nb: x y\n",
+        "db:\n    user: admin\n    password: hunter2\n    port: 5432\n    ratio: 0.5\n    on: true\n",
+        "list:\n    - a\n    - 2\n    - name: x\n      port: 80\nzero:\n- p\n- q\n",
+        "cert: |\n    line one\n    line two\nstrip: |-\n    no newline\nkeep: |+\n    kept\n\nlast: x\n",
+        "quoted: 'single'\ndouble: \"double\"\nempty: ''\nnothing:\nnull_word: null\nhex: 0x1F\nfloat: 1.0\n",
+        "public_unencrypted: open\nsecret: closed\nnested_unencrypted:\n    inner: open too\n",
+        "long: this value is long enough that go-yaml would fold it somewhere past the eightieth column, yes\n",
+        "k: héllo wörld\nwhen: 2024-01-01T00:00:00Z\nbig: 18446744073709551615\nyes_word: yes\n",
+        "a:\n  b:\n    c: deep\n  d: [1]\n",
+        // Comments, whose additional data is the block go-yaml attaches
+        // them to.
+        "# head\na: 1 # right\nb:\n    # first in b\n    c: 2\n# back at the top\nd: 3\n",
+        "l:\n    - x # on x\n    # in the list\n    - y\n  # between\nm:\n    n:\n        o: 1\n    # after o, in m\n# the end\n",
+        "p_unencrypted:\n    # stays as it is\n    q: 1\n",
+    ] {
+        let text = sealed(&without_flow(plain));
+        assert!(agrees(&text), "declined:\n{text}");
+    }
+}
+
+/// The one hand-written sample with a flow sequence, made block.
+fn without_flow(plain: &str) -> String {
+    plain.replace("d: [1]", "d:\n  - 1")
+}
+
+#[test]
+fn declines_what_the_tree_must_handle() {
+    let base = sealed("a: 1\nb:\n    c: two\n");
+    let cases = [
+        // Comments under a rule that selects by comments (the walk keeps
+        // counts of them in the tree's order).
+        encrypted("# secret\na: 1\n", &rule("encrypted_comment_regex", "secret"), false, 4).unwrap(),
+        // A comment that does not decrypt (the general path warns).
+        sealed("# head\na: 1\n").replacen("#ENC[AES256_GCM,data:", "#ENC[AES256_GCM,data:AA", 1),
+        // Anchors and aliases, tags, flow collections.
+        base.replacen("b:\n", "b: &anchor\n", 1),
+        base.replacen("a: ENC", "a: !!str ENC", 1),
+        sealed("a: {b: 1}\n"),
+        // A key after the metadata.
+        format!("{base}z: 1\n"),
+        // The metadata first.
+        {
+            let at = metadata_start(&base).unwrap();
+            format!("{}{}", &base[at..], &base[..at])
+        },
+        // A duplicate key.
+        base.replacen("b:\n", "a: 2\nb:\n", 1),
+        // A value left in plain text where an envelope belongs.
+        base.replacen("a: ENC[", "a: 5\nx: ENC[", 1),
+        // A damaged envelope.
+        base.replacen(",iv:", ",iv:AAAA", 1),
+        // No metadata.
+        "a: 1\n".to_owned(),
+    ];
+    for text in cases {
+        assert!(streamed(&text, &StoreOptions::default()).is_none(), "taken:\n{text}");
+    }
+}
+
+#[test]
+fn finds_the_metadata_entry_by_its_line() {
+    assert_eq!(metadata_start("a: 1\nsops:\n    x: 1\n"), Some(5));
+    assert_eq!(metadata_start("sops:\n    x: 1\n"), Some(0));
+    assert_eq!(metadata_start("sops: x\n"), Some(0));
+    // The last such line: sops writes the metadata last.
+    assert_eq!(metadata_start("sops:\n  a: 1\nb: 2\nsops:\n  c: 3\n"), Some(18));
+    for text in ["a: 1\nsopsy: 2\n", "a: 1\n  sops:\n", "a: \"sops:\"\n", "nosops:\n"] {
+        assert_eq!(metadata_start(text), None, "{text}");
+    }
+}
