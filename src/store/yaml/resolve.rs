@@ -100,7 +100,9 @@ pub fn plain_is_string(text: &str) -> bool {
 /// go-yaml's encoder test before layout rules: the text resolves to a string
 /// and is not one of the forms it quotes for YAML 1.1 readers.
 pub(crate) fn writes_as_plain_string(text: &str) -> bool {
-    matches!(resolve_plain(text), Resolved::Scalar(Scalar::Str(_)))
+    // Most texts cannot start a non-string: no resolution (which builds
+    // the string it finds, a copy of the text, only to drop it).
+    (!may_not_be_string(text) || matches!(resolve_plain(text), Resolved::Scalar(Scalar::Str(_))))
         && !is_yaml11_bool(text)
         && !is_base60_float(text)
         && text != "<<"
@@ -123,19 +125,42 @@ fn lookup_map(text: &str) -> Option<Scalar> {
     })
 }
 
+/// Whether a plain `text` could resolve to something other than a string:
+/// only these first characters can start one.
+fn may_not_be_string(text: &str) -> bool {
+    match text.bytes().next() {
+        None => true,
+        // A `match`, not a search of a byte list: that compiled to a
+        // `memchr` call per value.
+        Some(c) => matches!(
+            c,
+            b'0'..=b'9'
+                | b'+'
+                | b'-'
+                | b'.'
+                | b'y'
+                | b'Y'
+                | b'n'
+                | b'N'
+                | b't'
+                | b'T'
+                | b'f'
+                | b'F'
+                | b'o'
+                | b'O'
+                | b'~'
+        ),
+    }
+}
+
 /// go-yaml's resolution of an untagged (or int/float-tagged) scalar.
 /// `try_time` is false under `!!int`/`!!float`, where go-yaml skips the
 /// timestamp attempt.
 fn resolve_untagged(text: &str, try_time: bool) -> Resolved {
-    let first = text.bytes().next();
-    // Only these first characters can start a non-string.
-    let hinted = match first {
-        None => true,
-        Some(c) => c.is_ascii_digit() || b"+-.yYnNtTfFoO~".contains(&c),
-    };
-    if !hinted {
+    if !may_not_be_string(text) {
         return string(text);
     }
+    let first = text.bytes().next();
     if let Some(scalar) = lookup_map(text) {
         return Resolved::Scalar(scalar);
     }
