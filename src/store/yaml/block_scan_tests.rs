@@ -58,7 +58,7 @@ fn agrees(text: &str) -> bool {
     true
 }
 
-fn yaml_files(dir: &Path, out: &mut Vec<std::path::PathBuf>) {
+pub(in crate::store::yaml) fn yaml_files(dir: &Path, out: &mut Vec<std::path::PathBuf>) {
     for entry in std::fs::read_dir(dir).unwrap() {
         let path = entry.unwrap().path();
         if path.is_dir() {

@@ -9,11 +9,11 @@ use std::path::Path;
 
 use super::{decrypt, metadata_start};
 use crate::cipher::{CipherKind, ValueCipher};
-use crate::metadata::{EmptyList, Metadata};
 use crate::ops::take_metadata;
 use crate::secret::DataKey;
 use crate::store::StoreOptions;
-use crate::store::yaml::block_scan::tests::{Gen, generate_map};
+use crate::store::yaml::block_scan::tests::{Gen, generate_map, yaml_files};
+use crate::store::yaml::tests::metadata_with;
 use crate::store::yaml::{emit_spliced, parse, styled_tokens};
 use crate::style::StyleMemory;
 use crate::walk::{self, LeafDecryptor, MacHex, Selection, SelectionRule};
@@ -36,21 +36,7 @@ fn encrypted(plain: &str, rule: &SelectionRule, mac_only_encrypted: bool, indent
     let selection = Selection { rule: rule.clone(), mac_only_encrypted, encrypt_everything: false };
     walk::encrypt_tree(&mut tree, &selection, &cipher, CipherKind::Aes256Gcm, None).ok()?;
     let style_memory = StyleMemory::bind(&tree, styled).seal(&cipher, CipherKind::Aes256Gcm);
-    let metadata = Metadata {
-        key_groups: vec![vec![crate::keys::MasterKey::Age(crate::keys::age::AgeKey {
-            recipient: "age1test".into(),
-            enc: "-----BEGIN AGE ENCRYPTED FILE-----\nAAAA\n-----END AGE ENCRYPTED FILE-----\n".into(),
-        })]],
-        shamir_threshold: 0,
-        last_modified: "2025-01-01T00:00:00Z".into(),
-        mac: "ENC[AES256_GCM,data:AA==,iv:AA==,tag:AA==,type:str]".into(),
-        rule: Some((rule.field_name().into(), rule.value().into())),
-        mac_only_encrypted,
-        version: "3.11.0".into(),
-        style_memory,
-        unknown: Vec::new(),
-    }
-    .to_node(EmptyList::Brackets);
+    let metadata = metadata_with(rule, mac_only_encrypted, style_memory);
     let output = emit_spliced(&tree, &layout, Some(&metadata), &options).ok()?;
     String::from_utf8(output).ok()
 }
@@ -151,17 +137,6 @@ fn agrees_on_generated_documents() {
     // reaches far outside the block subset: tabs, flow, keys with spaces).
     assert!(taken > 150, "the one pass took only {taken} of {tried} generated files");
     assert!(taken < tried, "no generated file was declined ({taken} of {tried})");
-}
-
-fn yaml_files(dir: &Path, out: &mut Vec<std::path::PathBuf>) {
-    for entry in std::fs::read_dir(dir).unwrap() {
-        let path = entry.unwrap().path();
-        if path.is_dir() {
-            yaml_files(&path, out);
-        } else if path.extension().is_some_and(|e| e == "yaml" || e == "yml") {
-            out.push(path);
-        }
-    }
 }
 
 #[test]

@@ -12,6 +12,16 @@ fn key() -> DataKey {
 }
 
 fn sample_metadata() -> Node {
+    metadata_with(&crate::walk::SelectionRule::default(), false, None)
+}
+
+/// Metadata naming a dummy age key and `rule` (a placeholder MAC: the
+/// tests that use it compare MACs, they do not check them).
+pub(super) fn metadata_with(
+    rule: &crate::walk::SelectionRule,
+    mac_only_encrypted: bool,
+    style_memory: Option<String>,
+) -> Node {
     Metadata {
         key_groups: vec![vec![crate::keys::MasterKey::Age(crate::keys::age::AgeKey {
             recipient: "age1test".into(),
@@ -20,10 +30,10 @@ fn sample_metadata() -> Node {
         shamir_threshold: 0,
         last_modified: "2025-01-01T00:00:00Z".into(),
         mac: "ENC[AES256_GCM,data:AA==,iv:AA==,tag:AA==,type:str]".into(),
-        rule: Some(("unencrypted_suffix".into(), "_unencrypted".into())),
-        mac_only_encrypted: false,
+        rule: Some((rule.field_name().into(), rule.value().into())),
+        mac_only_encrypted,
         version: "3.11.0".into(),
-        style_memory: None,
+        style_memory,
         unknown: Vec::new(),
     }
     .to_node(EmptyList::Brackets)
