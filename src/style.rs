@@ -102,6 +102,11 @@ impl StyleMemory {
         StyleMemory { by_place: opened.unwrap_or_default() }
     }
 
+    /// Remember `text` at `place` (`a:b:#0`).
+    pub fn remember(&mut self, place: String, text: String) {
+        self.by_place.insert(place, text);
+    }
+
     /// The paths (`a:b:`) that have a remembered style.
     pub fn paths(&self) -> foldhash::HashSet<&str> {
         self.by_place.keys().filter_map(|place| place.rsplit_once('#').map(|(path, _)| path)).collect()

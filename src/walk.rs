@@ -561,7 +561,7 @@ impl<'a> Walker<'a> {
     /// attached it to, which depends on indentation; try the innermost
     /// container first, then each ancestor (spec 3.5.4).
     /// `path_end` is where the container's path ends in `aad` (all of it,
-    /// but for a reader that streams: see [`LeafDecryptor::comment`]).
+    /// but for a reader that streams: see [`LeafWalk::comment`]).
     fn decrypt_comment(
         &self,
         cipher: &ValueCipher,
@@ -661,18 +661,18 @@ pub fn decrypt_tree(
     Ok(walker.finish())
 }
 
-/// [`decrypt_tree`] for a reader that streams a file's entries in order
-/// instead of building its tree (`store::yaml::stream_decrypt`): the caller
+/// [`decrypt_tree`] (or [`encrypt_tree`]) for a reader that streams a file's entries in order
+/// instead of building its tree (`store::yaml::one_pass`): the caller
 /// reports each mapping or sequence, key and leaf as it reads it, and each
 /// leaf goes through the very code a tree's leaf does, so the additional
 /// data, the selection and the MAC are the same by construction. Comments
 /// and sequence elements that hold encrypted comments are not handled here:
 /// such a reader leaves those files to the tree.
-pub struct LeafDecryptor<'a> {
+pub struct LeafWalk<'a> {
     walker: Walker<'a>,
 }
 
-/// What becomes of a comment ([`LeafDecryptor::comment`]).
+/// What becomes of a comment ([`LeafWalk::comment`]).
 pub enum CommentStep {
     /// It stays as it is (not selected, or not an envelope).
     Unchanged,
@@ -683,9 +683,14 @@ pub enum CommentStep {
     NeedsTree,
 }
 
-impl<'a> LeafDecryptor<'a> {
-    pub fn new(selection: &'a Selection, cipher: &'a ValueCipher) -> LeafDecryptor<'a> {
-        LeafDecryptor { walker: Walker::new(selection, Action::Decrypt { cipher }, None) }
+impl<'a> LeafWalk<'a> {
+    pub fn new(selection: &'a Selection, cipher: &'a ValueCipher) -> LeafWalk<'a> {
+        LeafWalk { walker: Walker::new(selection, Action::Decrypt { cipher }, None) }
+    }
+
+    /// The walk of [`encrypt_tree`], leaf by leaf (`leaf` then encrypts).
+    pub fn encrypting(selection: &'a Selection, cipher: &'a ValueCipher, kind: CipherKind) -> LeafWalk<'a> {
+        LeafWalk { walker: Walker::new(selection, Action::Encrypt { cipher, kind }, None) }
     }
 
     /// A nested mapping or sequence starts (not the document's own mapping).
@@ -714,8 +719,8 @@ impl<'a> LeafDecryptor<'a> {
         self.walker.clear_level_comments();
     }
 
-    /// Decrypt a leaf in place if it is selected (`node.changed` then says
-    /// so), and hash it into the MAC.
+    /// Decrypt (or encrypt) a leaf in place if it is selected
+    /// (`node.changed` then says so), and hash its plaintext into the MAC.
     pub fn leaf(&mut self, node: &mut Node) -> Result<()> {
         self.walker.visit_scalar(node)
     }

@@ -44,20 +44,16 @@ pub struct EncryptRequest {
 
 /// Encrypt a plaintext file. Given by value, `input` is parsed without a
 /// copy (see [`Source`]).
-pub fn encrypt(input: impl Into<Source>, request: EncryptRequest, services: &KeyServices) -> Result<Vec<u8>> {
-    let Parsed { mut tree, layout } = store::parse_plain(request.input_format, input)?;
-    if tree.documents.first().is_some_and(|doc| doc.get("sops").is_some()) {
-        return Err(Error::AlreadyEncrypted);
-    }
+pub fn encrypt(
+    input: impl Into<Source>,
+    mut request: EncryptRequest,
+    services: &KeyServices,
+) -> Result<Vec<u8>> {
+    let input = input.into();
     let data_key = DataKey::generate().map_err(|e| Error::Random(e.to_string()))?;
-    let mut key_groups = request.key_groups;
-    wrap_groups(&mut key_groups, &data_key, request.shamir_threshold, services)?;
     // The binary store ignores selection rules and writes none (spec 5.6).
     let binary = request.input_format == Format::Binary;
-    let rule = request.rule.unwrap_or_default();
-    let same_format = layout.format() == request.output_format;
-    let styled =
-        if same_format { layout.styled_tokens(&tree, &request.store_options) } else { Default::default() };
+    let rule = request.rule.clone().unwrap_or_default();
     let sealing = Sealing {
         data_key: &data_key,
         cipher: request.cipher,
@@ -69,6 +65,19 @@ pub fn encrypt(input: impl Into<Source>, request: EncryptRequest, services: &Key
         },
         version: WRITE_VERSION.to_owned(),
     };
+    let mut key_groups = Some(std::mem::take(&mut request.key_groups));
+    if let Some(result) = stream::encrypt_yaml(&input, &request, &sealing, &mut key_groups, services) {
+        return result;
+    }
+    let Parsed { mut tree, layout } = store::parse_plain(request.input_format, input)?;
+    if tree.documents.first().is_some_and(|doc| doc.get("sops").is_some()) {
+        return Err(Error::AlreadyEncrypted);
+    }
+    let mut key_groups = key_groups.unwrap_or_default();
+    wrap_groups(&mut key_groups, &data_key, request.shamir_threshold, services)?;
+    let same_format = layout.format() == request.output_format;
+    let styled =
+        if same_format { layout.styled_tokens(&tree, &request.store_options) } else { Default::default() };
     let metadata = sealing.seal(&mut tree, styled, key_groups, request.shamir_threshold, None)?;
     let meta_node = metadata.to_node(empty_list_style(request.output_format));
     store::emit(
@@ -130,16 +139,30 @@ impl Sealing<'_> {
             None => (walk::encrypt_tree(tree, &self.selection, &cipher, self.cipher, None)?, None),
         };
         let memory = StyleMemory::bind(tree, styled);
+        self.metadata(&cipher, mac, memory, key_groups, shamir_threshold, reuse)
+    }
+
+    /// The metadata for values already encrypted: `mac` is their
+    /// plaintext MAC, `memory` how they were written.
+    pub(crate) fn metadata(
+        &self,
+        cipher: &ValueCipher,
+        mac: MacHex,
+        memory: StyleMemory,
+        key_groups: Vec<KeyGroup>,
+        shamir_threshold: usize,
+        reuse: Option<Reuse<'_>>,
+    ) -> Result<Metadata> {
         let style_memory = match &reuse {
             // The same memory as before keeps its old envelope.
             Some(r)
-                if r.metadata.style_memory.as_ref().map(|s| StyleMemory::open(s, &cipher))
+                if r.metadata.style_memory.as_ref().map(|s| StyleMemory::open(s, cipher))
                     == Some(memory.clone())
                     && !memory.is_empty() =>
             {
                 r.metadata.style_memory.clone()
             }
-            _ => memory.seal(&cipher, self.cipher),
+            _ => memory.seal(cipher, self.cipher),
         };
         let unchanged = reuse.as_ref().is_some_and(|r| r.envelopes.all_reused() && mac == *r.plaintext_mac);
         let (last_modified, mac_text) = match &reuse {

@@ -131,7 +131,7 @@ fn declines_what_it_does_not_know() {
 }
 
 /// A small deterministic generator (xorshift) of block documents (also
-/// `stream_decrypt`'s differential tests).
+/// `one_pass`'s differential tests).
 pub(in crate::store::yaml) struct Gen(pub u64);
 
 impl Gen {

@@ -9,11 +9,11 @@ mod block_scan;
 pub mod emit;
 pub mod emit_scalar;
 mod layout;
+pub mod one_pass;
 mod parse;
 pub mod resolve;
 mod splice;
 mod splice_match;
-pub mod stream_decrypt;
 
 pub use layout::Layout;
 pub use parse::{parse, parse_owned};

@@ -102,10 +102,7 @@ pub fn plain_is_string(text: &str) -> bool {
 pub(crate) fn writes_as_plain_string(text: &str) -> bool {
     // Most texts cannot start a non-string: no resolution (which builds
     // the string it finds, a copy of the text, only to drop it).
-    (!may_not_be_string(text) || matches!(resolve_plain(text), Resolved::Scalar(Scalar::Str(_))))
-        && !is_yaml11_bool(text)
-        && !is_base60_float(text)
-        && text != "<<"
+    resolves_to_string(text) && !is_yaml11_bool(text) && !is_base60_float(text) && text != "<<"
 }
 
 fn string(text: &str) -> Resolved {
@@ -123,6 +120,11 @@ fn lookup_map(text: &str) -> Option<Scalar> {
         "-.inf" | "-.Inf" | "-.INF" => Scalar::Float(f64::NEG_INFINITY),
         _ => return None,
     })
+}
+
+/// Whether a plain `text` resolves to a string (go-yaml v3).
+pub(crate) fn resolves_to_string(text: &str) -> bool {
+    !may_not_be_string(text) || matches!(resolve_plain(text), Resolved::Scalar(Scalar::Str(_)))
 }
 
 /// Whether a plain `text` could resolve to something other than a string:

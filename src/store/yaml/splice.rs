@@ -400,23 +400,32 @@ impl Collector<'_> {
         if self.layout.line_break != "\n" { text.replace('\n', self.layout.line_break) } else { text }
     }
 
-    /// `sops:` and the metadata mapping, at the document's top-level column.
     fn metadata_block(&self, metadata: &Node, top_column: usize) -> String {
-        let mut text = " ".repeat(top_column);
-        text.push_str("sops:");
-        text.push_str(&emit::emit_block_value(metadata, top_column, self.options));
-        if !text.ends_with('\n') {
-            text.push('\n');
-        }
-        if self.layout.line_break != "\n" {
-            text = text.replace('\n', self.layout.line_break);
-        }
-        text
+        metadata_block(metadata, top_column, self.layout.line_break, self.options)
     }
 }
 
+/// `sops:` and the metadata mapping, at the document's top-level column.
+pub(super) fn metadata_block(
+    metadata: &Node,
+    top_column: usize,
+    line_break: &str,
+    options: &StoreOptions,
+) -> String {
+    let mut text = " ".repeat(top_column);
+    text.push_str("sops:");
+    text.push_str(&emit::emit_block_value(metadata, top_column, options));
+    if !text.ends_with('\n') {
+        text.push('\n');
+    }
+    if line_break != "\n" {
+        text = text.replace('\n', line_break);
+    }
+    text
+}
+
 /// Where a leaf is written: enough to render its new text without the
-/// layout, so a reader that streams a file (`stream_decrypt`) renders each
+/// layout, so a reader that streams a file (`one_pass`) renders each
 /// value exactly as splicing the tree would.
 pub(super) struct LeafSite<'a> {
     pub source: &'a str,
@@ -477,6 +486,7 @@ pub(super) fn leaf_text(
 
 /// The text a changed leaf is written as by default, fitted to the bytes it
 /// replaces; `None` when the position is not a scalar's.
+#[cfg(test)]
 pub(crate) fn rendered_text(
     layout: &Layout,
     src: Src,
@@ -485,10 +495,6 @@ pub(crate) fn rendered_text(
 ) -> Option<String> {
     let site = LeafSite::at(layout, src)?;
     Some(fit_text(&site, render_leaf(scalar, &site.context(options))))
-}
-
-fn fit_to_range(layout: &Layout, src: Src, text: String) -> Option<String> {
-    Some(fit_text(&LeafSite::at(layout, src)?, text))
 }
 
 /// Adjust a value's text to the bytes it replaces: a block scalar's text
@@ -528,33 +534,9 @@ pub fn styled_tokens(tree: &Tree, layout: &Layout, options: &StoreOptions) -> cr
     while let Some(node) = stack.pop() {
         match &node.value {
             Value::Scalar(scalar) => {
-                let Some(SrcEntry::Scalar(pos)) = layout.entry(node.src) else {
-                    continue;
-                };
-                let (range, style) = (pos.range(), &pos.style);
-                let original = &layout.source[range.clone()];
-                let column = range.start
-                    - memchr::memrchr(b'\n', &layout.source.as_bytes()[..range.start]).map_or(0, |i| i + 1);
-                if *style == TokenStyle::Plain && is_plain_as_written(scalar, original, column) {
-                    continue;
-                }
-                if rendered_text(layout, node.src, scalar, options).as_deref() != Some(original) {
-                    // A quoted string that its quotes alone explain is
-                    // remembered as the quote, so changing the value
-                    // keeps the memory as it is.
-                    let quote = original.chars().next().filter(|c| *c == '\'' || *c == '"');
-                    let by_quote = quote.filter(|q| {
-                        quoted_text(layout, node.src, scalar, *q, options)
-                            .and_then(|text| fit_to_range(layout, node.src, text))
-                            .as_deref()
-                            == Some(original)
-                    });
-                    match by_quote {
-                        Some(q) => {
-                            styled.insert(node.src, zeroize::Zeroizing::new(format!("{QUOTE_MARK}{q}")))
-                        }
-                        None => styled.insert(node.src, zeroize::Zeroizing::new(original.to_owned())),
-                    };
+                let Some(site) = LeafSite::at(layout, node.src) else { continue };
+                if let Some(text) = styled_token(&site, scalar, options) {
+                    styled.insert(node.src, zeroize::Zeroizing::new(text));
                 }
             }
             Value::Map(items) => stack.extend(items.iter().filter_map(|i| match i {
@@ -570,21 +552,36 @@ pub fn styled_tokens(tree: &Tree, layout: &Layout, options: &StoreOptions) -> cr
     styled
 }
 
+/// What style memory must remember of the value at `site` (its original
+/// token text, or its quote), when the default rendering would differ.
+pub(super) fn styled_token(site: &LeafSite, scalar: &Scalar, options: &StoreOptions) -> Option<String> {
+    let (range, style) = (site.pos.range(), &site.pos.style);
+    let original = &site.source[range.clone()];
+    let column =
+        range.start - memchr::memrchr(b'\n', &site.source.as_bytes()[..range.start]).map_or(0, |i| i + 1);
+    if *style == TokenStyle::Plain && is_plain_as_written(scalar, original, column) {
+        return None;
+    }
+    if fit_text(site, render_leaf(scalar, &site.context(options))) == original {
+        return None;
+    }
+    // A quoted string that its quotes alone explain is remembered as the
+    // quote, so changing the value keeps the memory as it is.
+    let quote = original.chars().next().filter(|c| *c == '\'' || *c == '"');
+    let by_quote = quote.filter(|q| {
+        quoted_at(site, scalar, *q, options).map(|text| fit_text(site, text)).as_deref() == Some(original)
+    });
+    Some(match by_quote {
+        Some(q) => format!("{QUOTE_MARK}{q}"),
+        None => original.to_owned(),
+    })
+}
+
 /// Marks a remembered style that is a string's quote character rather than
 /// its whole text (a character no YAML source can contain).
 const QUOTE_MARK: char = '\u{1}';
 
 /// A string value written in `quote`s at a position, when that works.
-fn quoted_text(
-    layout: &Layout,
-    src: Src,
-    scalar: &Scalar,
-    quote: char,
-    options: &StoreOptions,
-) -> Option<String> {
-    quoted_at(&LeafSite::at(layout, src)?, scalar, quote, options)
-}
-
 fn quoted_at(site: &LeafSite, scalar: &Scalar, quote: char, options: &StoreOptions) -> Option<String> {
     super::emit_scalar::render_quoted(scalar.as_str()?, quote, &site.context(options))
 }

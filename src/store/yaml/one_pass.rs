@@ -1,25 +1,29 @@
-//! Decrypting a block-style YAML file in one pass, without a tree.
+//! Decrypting and encrypting a block-style YAML file in one pass, without
+//! a tree.
 //!
 //! The general path parses the whole file into a tree and a layout, walks
-//! the tree decrypting each value, then walks it again splicing the changed
-//! values into the original bytes. For a large file that is three passes
-//! over a structure about as big as the file, and the tree and layout were
-//! most of a 10 MB decryption's time and peak memory. Yet a decryption
-//! changes nothing but leaves, and every leaf's new text depends only on
-//! the leaf, its path and where it sits. So this module reads the events of
-//! the block subset (`block_scan`), keeps only the open collections, hands
-//! each value to the walk's own leaf code (`walk::LeafDecryptor`, the same
-//! selection, additional data and MAC as the tree's walk), renders each
-//! changed one with the splicer's own code (`splice::leaf_text`), and writes
-//! the output as it goes.
+//! the tree decrypting (or encrypting) each value, then walks it again
+//! splicing the changed values into the original bytes. For a large file
+//! that is three passes over a structure about as big as the file, and the
+//! tree and layout were most of a 10 MB file's time and peak memory. Yet
+//! either direction changes nothing but leaves (and the metadata), and
+//! every leaf's new text depends only on the leaf, its path and where it
+//! sits. So this module reads the events of the block subset
+//! (`block_scan`), keeps only the open collections, hands each value to
+//! the walk's own leaf code (`walk::LeafWalk`, the same selection,
+//! additional data and MAC as the tree's walk), renders each changed one
+//! with the splicer's own code (`splice::leaf_text`; when encrypting,
+//! `splice::styled_token` says what the style memory keeps), and writes the
+//! output as it goes.
 //!
 //! It is a shortcut, never a second opinion: anything it does not handle
-//! exactly as the general path would (comments, which need go-yaml's
-//! attachment rules; anchors, tags, flow collections; a `sops` entry that
-//! is not the last top-level one; a duplicate key; any error at all) makes
-//! it decline, and the caller runs the general path, which then gives the
-//! canonical result or error. Differential tests hold the two to the same
-//! bytes (`stream_decrypt_tests`).
+//! exactly as the general path would (anchors, tags, flow collections,
+//! several documents; a `sops` entry that is not the last top-level one,
+//! or any when encrypting; comments when encrypting, and under a comment
+//! rule; a duplicate key; any error at all) makes it decline, and the
+//! caller runs the general path, which then gives the canonical result or
+//! error. Differential tests hold the two to the same bytes
+//! (`one_pass_decrypt_tests`, `one_pass_encrypt_tests`).
 
 use std::hash::BuildHasher;
 
@@ -29,12 +33,12 @@ use zeroize::Zeroize;
 
 use super::layout::{ScalarPos, TokenStyle};
 use super::parse::{column_of, dash_before, resolve_scalar, token_end, token_start};
-use super::splice::{LeafSite, leaf_text};
+use super::splice::{LeafSite, leaf_text, styled_token};
 use crate::secret::SecretBuf;
 use crate::store::StoreOptions;
 use crate::style::StyleMemory;
 use crate::tree::Node;
-use crate::walk::{CommentStep, LeafDecryptor, MacHex, Warning};
+use crate::walk::{CommentStep, LeafWalk, MacHex, Warning};
 
 /// Where the file's top-level `sops` entry starts: the last line that begins
 /// with `sops:` (sops writes the metadata last). `None` when there is none
@@ -67,31 +71,25 @@ pub struct StreamDecrypted {
 pub fn decrypt(
     text: &str,
     sops_start: usize,
-    leaves: LeafDecryptor<'_>,
+    leaves: LeafWalk<'_>,
     styles: Option<&StyleMemory>,
     options: &StoreOptions,
 ) -> Option<StreamDecrypted> {
     let styles = styles.filter(|memory| !memory.is_empty()).map(|memory| Styles {
         memory,
         wanted: memory.paths(),
-        counts: foldhash::HashMap::default(),
+        ordinals: Ordinals::default(),
         place: String::new(),
     });
-    let mut reader = Reader {
+    let capacity = sops_start + 4096;
+    let mut reader = Reader::new(
         text,
         options,
         leaves,
-        styles,
-        frames: Vec::new(),
-        keys: KeySet::with_capacity_and_hasher(1024, Default::default()),
-        key_hasher: foldhash::fast::FixedState::default(),
-        next_frame: 0,
-        out: SecretBuf::with_capacity(sops_start + 4096),
-        at: 0,
-        sops: Sops::Before { start: sops_start },
-        finished: false,
-        held_comments: Vec::new(),
-    };
+        Styling::Restore(styles),
+        Sops::Before { start: sops_start },
+        capacity,
+    );
     match super::block_scan::scan(text, |event, span| reader.event(event, span)) {
         super::block_scan::Scan::Done(Ok(())) if reader.finished => {}
         _ => return None,
@@ -105,6 +103,78 @@ pub fn decrypt(
     out.extend(&text.as_bytes()[at..]);
     let (mac, warnings) = leaves.finish();
     Some(StreamDecrypted { output: out.into_vec(), mac, warnings })
+}
+
+/// A file encrypted in one pass, before its metadata is written.
+pub struct StreamEncrypted {
+    /// The MAC of the plaintext values.
+    pub mac: MacHex,
+    /// How values were written where their default rendering differs.
+    pub style_memory: StyleMemory,
+}
+
+/// Encrypt the plaintext `text` with `leaves` (made by
+/// [`LeafWalk::encrypting`]), then append the metadata that `metadata`
+/// builds from the MAC and style memory (the key groups are wrapped there,
+/// only once the file is known to be taken). `None`: outside what this
+/// path handles (comments are among them: their additional data is the
+/// tree's business); use the general one.
+pub fn encrypt(
+    text: &str,
+    leaves: LeafWalk<'_>,
+    options: &StoreOptions,
+    metadata: impl FnOnce(StreamEncrypted) -> crate::error::Result<crate::tree::Node>,
+) -> Option<crate::error::Result<Vec<u8>>> {
+    // An encryption's output is up to about four and a half times its
+    // source (see `splice::emit_spliced`).
+    let capacity = text.len() * 5 + 4096;
+    let styling = Styling::Remember { ordinals: Ordinals::default(), memory: StyleMemory::default() };
+    let mut reader = Reader::new(text, options, leaves, styling, Sops::Absent, capacity);
+    match super::block_scan::scan(text, |event, span| reader.event(event, span)) {
+        super::block_scan::Scan::Done(Ok(())) if reader.finished && reader.held_comments.is_empty() => {}
+        _ => return None,
+    }
+    let Reader { mut out, at, leaves, styling, document_end, .. } = reader;
+    let Styling::Remember { memory, .. } = styling else { unreachable!("made above") };
+    let (mac, _) = leaves.finish();
+    let node = match metadata(StreamEncrypted { mac, style_memory: memory }) {
+        Ok(node) => node,
+        Err(error) => return Some(Err(error)),
+    };
+    let bytes = text.as_bytes();
+    let insert_at = document_end.unwrap_or(bytes.len()).max(at);
+    out.extend(&bytes[at..insert_at]);
+    if insert_at > 0 && bytes[insert_at - 1] != b'\n' {
+        out.push(b'\n');
+    }
+    out.extend(super::splice::metadata_block(&node, 0, "\n", options).as_bytes());
+    out.extend(&bytes[insert_at..]);
+    Some(Ok(out.into_vec()))
+}
+
+/// How many values each path has had so far: a value's place in the style
+/// memory is `path#n`.
+#[derive(Default)]
+struct Ordinals(foldhash::HashMap<String, usize>);
+
+impl Ordinals {
+    fn next(&mut self, path: &str) -> usize {
+        let count = match self.0.get_mut(path) {
+            Some(count) => count,
+            None => self.0.entry(path.to_owned()).or_insert(0),
+        };
+        *count += 1;
+        *count - 1
+    }
+}
+
+/// What the reader does about how values are written.
+enum Styling<'m> {
+    /// Decrypting: the file's style memory restores values' spellings.
+    Restore(Option<Styles<'m>>),
+    /// Encrypting: spellings that differ from the default rendering are
+    /// remembered by place.
+    Remember { ordinals: Ordinals, memory: StyleMemory },
 }
 
 /// Hashes of keys, stored as they are: hashing them again (a set's own
@@ -152,6 +222,8 @@ struct Frame {
 
 /// Where the reader is relative to the top-level `sops` entry.
 enum Sops {
+    /// Encrypting: the file must have none.
+    Absent,
     /// Not reached; it starts at `start`.
     Before { start: usize },
     /// Inside its value, `depth` collections deep; `end` is the furthest
@@ -166,7 +238,7 @@ enum Sops {
 struct Styles<'m> {
     memory: &'m StyleMemory,
     wanted: HashSet<&'m str>,
-    counts: foldhash::HashMap<String, usize>,
+    ordinals: Ordinals,
     /// Scratch for spelling a place.
     place: String,
 }
@@ -177,12 +249,7 @@ impl<'m> Styles<'m> {
         if !self.wanted.contains(path) {
             return None;
         }
-        let count = match self.counts.get_mut(path) {
-            Some(count) => count,
-            None => self.counts.entry(path.to_owned()).or_insert(0),
-        };
-        let ordinal = *count;
-        *count += 1;
+        let ordinal = self.ordinals.next(path);
         self.place.clear();
         self.place.push_str(path);
         self.place.push('#');
@@ -194,8 +261,8 @@ impl<'m> Styles<'m> {
 struct Reader<'t, 'w, 'm> {
     text: &'t str,
     options: &'t StoreOptions,
-    leaves: LeafDecryptor<'w>,
-    styles: Option<Styles<'m>>,
+    leaves: LeafWalk<'w>,
+    styling: Styling<'m>,
     frames: Vec<Frame>,
     /// Every key so far, hashed with its mapping's id: a key seen twice in
     /// one mapping is an error the general path reports.
@@ -211,9 +278,41 @@ struct Reader<'t, 'w, 'm> {
     /// Own-line comments (span and column) waiting for the next entry,
     /// which decides the block they belong to.
     held_comments: Vec<(std::ops::Range<usize>, usize)>,
+    /// Where the document's text ends (new metadata goes there).
+    document_end: Option<usize>,
 }
 
-impl Reader<'_, '_, '_> {
+impl<'t, 'w, 'm> Reader<'t, 'w, 'm> {
+    fn new(
+        text: &'t str,
+        options: &'t StoreOptions,
+        leaves: LeafWalk<'w>,
+        styling: Styling<'m>,
+        sops: Sops,
+        capacity: usize,
+    ) -> Self {
+        Reader {
+            text,
+            options,
+            leaves,
+            styling,
+            frames: Vec::new(),
+            keys: KeySet::with_capacity_and_hasher(1024, Default::default()),
+            key_hasher: foldhash::fast::FixedState::default(),
+            next_frame: 0,
+            out: SecretBuf::with_capacity(capacity),
+            at: 0,
+            sops,
+            finished: false,
+            held_comments: Vec::new(),
+            document_end: None,
+        }
+    }
+
+    fn encrypting(&self) -> bool {
+        matches!(self.styling, Styling::Remember { .. })
+    }
+
     fn event(&mut self, event: Event<'_>, span: Span) -> Step {
         let range = span.byte_range().unwrap_or(0..0);
         if let Sops::Inside { start, depth, end } = &mut self.sops {
@@ -234,7 +333,14 @@ impl Reader<'_, '_, '_> {
             return Ok(());
         }
         match event {
-            Event::StreamStart | Event::DocumentStart(..) | Event::DocumentEnd | Event::StreamEnd => Ok(()),
+            Event::StreamStart | Event::DocumentStart(..) | Event::StreamEnd => Ok(()),
+            Event::DocumentEnd => {
+                self.document_end = Some(range.start);
+                Ok(())
+            }
+            // Encrypting a comment needs the path of the very block go-yaml
+            // attaches it to: the tree's business.
+            Event::Comment(..) if self.encrypting() => Err(Decline),
             Event::Comment(_, placement) => {
                 match (self.frames.last(), placement) {
                     // An end-of-line comment belongs to the block its line is in.
@@ -271,7 +377,7 @@ impl Reader<'_, '_, '_> {
                 self.place_held_comments()?;
                 self.frames.pop().ok_or(Decline)?;
                 if self.frames.is_empty() {
-                    if !matches!(self.sops, Sops::After) {
+                    if !matches!(self.sops, Sops::After | Sops::Absent) {
                         return Err(Decline);
                     }
                     self.finished = true;
@@ -304,17 +410,25 @@ impl Reader<'_, '_, '_> {
                 };
                 let scalar =
                     resolve_scalar(self.text, &value, style, None, range.start).map_err(|_| Decline)?;
+                let token =
+                    token_start(self.text, &span, style, range.start)..token_end(self.text, style, range.end);
+                let pos = ScalarPos::new(token.clone(), TokenStyle::of(style), false, owner_column, dash);
+                let site = LeafSite { source: self.text, line_break: "\n", pos: &pos };
+                let path = self.leaves.path();
+                let remembered = match &mut self.styling {
+                    Styling::Restore(Some(styles)) => styles.next_at(path),
+                    Styling::Restore(None) => None,
+                    Styling::Remember { ordinals, memory } => {
+                        let ordinal = ordinals.next(path);
+                        if let Some(text) = styled_token(&site, &scalar, self.options) {
+                            memory.remember(format!("{path}#{ordinal}"), text);
+                        }
+                        None
+                    }
+                };
                 let mut node = Node::scalar(scalar);
                 self.leaves.leaf(&mut node).map_err(|_| Decline)?;
-                let remembered = match &mut self.styles {
-                    Some(styles) => styles.next_at(self.leaves.path()),
-                    None => None,
-                };
                 if node.changed {
-                    let token = token_start(self.text, &span, style, range.start)
-                        ..token_end(self.text, style, range.end);
-                    let pos = ScalarPos::new(token.clone(), TokenStyle::of(style), false, owner_column, dash);
-                    let site = LeafSite { source: self.text, line_break: "\n", pos: &pos };
                     let crate::tree::Value::Scalar(scalar) = &node.value else {
                         unreachable!("a leaf stays a scalar")
                     };
@@ -334,6 +448,11 @@ impl Reader<'_, '_, '_> {
     /// A mapping key: its path component pushed, or the `sops` entry begun.
     fn key(&mut self, name: &str, column: usize, range: std::ops::Range<usize>) -> Step {
         let top_level = self.frames.len() == 1;
+        // Encrypting: a `sops` entry (already encrypted) and keys that are
+        // not strings are errors the general path reports.
+        if self.encrypting() && ((top_level && name == "sops") || !super::resolve::resolves_to_string(name)) {
+            return Err(Decline);
+        }
         if top_level && name == "sops" {
             let Sops::Before { start } = self.sops else { return Err(Decline) };
             if range.start != start {
@@ -424,5 +543,9 @@ impl Reader<'_, '_, '_> {
 }
 
 #[cfg(test)]
-#[path = "stream_decrypt_tests.rs"]
-mod tests;
+#[path = "one_pass_decrypt_tests.rs"]
+mod decrypt_tests;
+
+#[cfg(test)]
+#[path = "one_pass_encrypt_tests.rs"]
+mod encrypt_tests;

@@ -16,19 +16,24 @@ use crate::store::yaml::block_scan::tests::{Gen, generate_map, yaml_files};
 use crate::store::yaml::tests::metadata_with;
 use crate::store::yaml::{emit_spliced, parse, styled_tokens};
 use crate::style::StyleMemory;
-use crate::walk::{self, LeafDecryptor, MacHex, Selection, SelectionRule};
+use crate::walk::{self, LeafWalk, MacHex, Selection, SelectionRule};
 
-fn key() -> DataKey {
+pub(super) fn key() -> DataKey {
     DataKey::from_slice(&[9u8; 32]).unwrap()
 }
 
-fn rule(field: &str, value: &str) -> SelectionRule {
+pub(super) fn rule(field: &str, value: &str) -> SelectionRule {
     SelectionRule::from_field(field, value).unwrap()
 }
 
 /// `plain` encrypted by the general writer, with metadata naming `rule`
 /// and the style memory; `None` when the general path refuses it.
-fn encrypted(plain: &str, rule: &SelectionRule, mac_only_encrypted: bool, indent: usize) -> Option<String> {
+pub(super) fn encrypted(
+    plain: &str,
+    rule: &SelectionRule,
+    mac_only_encrypted: bool,
+    indent: usize,
+) -> Option<String> {
     let options = StoreOptions { yaml_indent: indent, ..StoreOptions::default() };
     let cipher = ValueCipher::new(&key());
     let (mut tree, layout) = parse(plain.as_bytes()).ok()?;
@@ -42,7 +47,7 @@ fn encrypted(plain: &str, rule: &SelectionRule, mac_only_encrypted: bool, indent
 }
 
 /// The general path: tree, walk, splice.
-fn general(encrypted: &str, options: &StoreOptions) -> Result<(Vec<u8>, MacHex), String> {
+pub(super) fn general(encrypted: &str, options: &StoreOptions) -> Result<(Vec<u8>, MacHex), String> {
     let (mut tree, mut layout) = parse(encrypted.as_bytes()).map_err(|e| e.to_string())?;
     let metadata = take_metadata(&mut tree).map_err(|e| e.to_string())?;
     let selection = metadata.selection().map_err(|e| e.to_string())?;
@@ -63,7 +68,7 @@ fn streamed(encrypted: &str, options: &StoreOptions) -> Option<(Vec<u8>, MacHex)
     let selection = metadata.selection().ok()?;
     let cipher = ValueCipher::new(&key());
     let styles = metadata.style_memory.as_ref().map(|sealed| StyleMemory::open(sealed, &cipher));
-    let leaves = LeafDecryptor::new(&selection, &cipher);
+    let leaves = LeafWalk::new(&selection, &cipher);
     let done = decrypt(encrypted, start, leaves, styles.as_ref(), options)?;
     Some((done.output, done.mac))
 }
@@ -87,7 +92,7 @@ fn agrees(encrypted: &str) -> bool {
     agrees_with(encrypted, &StoreOptions::default())
 }
 
-fn default_rule() -> SelectionRule {
+pub(super) fn default_rule() -> SelectionRule {
     SelectionRule::default()
 }
 
@@ -98,7 +103,7 @@ fn sealed(plain: &str) -> String {
 
 /// Without own-line comments (the one pass declines files with comments,
 /// so half the generated documents drop theirs to reach it).
-fn without_comment_lines(text: &str) -> String {
+pub(super) fn without_comment_lines(text: &str) -> String {
     text.split_inclusive('\n').filter(|line| !line.trim_start().starts_with('#')).collect()
 }
 

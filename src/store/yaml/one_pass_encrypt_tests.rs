@@ -1,0 +1,116 @@
+//! One-pass encryption against the general writer. Envelopes hold fresh
+//! nonces, so the two outputs are compared with every envelope masked; and
+//! each output, decrypted by the general path, must give the same
+//! plaintext and the same MAC (which also holds the style memories equal:
+//! decryption restores spellings from them).
+
+use super::decrypt_tests::{default_rule, encrypted, general, key, rule, without_comment_lines};
+use super::encrypt;
+use crate::cipher::{CipherKind, ValueCipher};
+use crate::store::StoreOptions;
+use crate::store::yaml::block_scan::tests::{Gen, generate_map};
+use crate::store::yaml::tests::metadata_with;
+use crate::walk::{LeafWalk, Selection, SelectionRule};
+
+/// `text` with each `ENC[...]` envelope replaced by `ENC`.
+fn masked(text: &str) -> String {
+    let mut out = String::new();
+    let mut rest = text;
+    while let Some(at) = rest.find("ENC[") {
+        out.push_str(&rest[..at]);
+        out.push_str("ENC");
+        let end = rest[at..].find(']').map_or(rest.len(), |e| at + e + 1);
+        rest = &rest[end..];
+    }
+    out.push_str(rest);
+    out
+}
+
+/// `plain` encrypted in one pass, with the metadata the general writer
+/// gets in `encrypted`; `None` when declined.
+fn one_pass(plain: &str, rule: &SelectionRule, mac_only_encrypted: bool, indent: usize) -> Option<String> {
+    let options = StoreOptions { yaml_indent: indent, ..StoreOptions::default() };
+    let cipher = ValueCipher::new(&key());
+    let selection = Selection { rule: rule.clone(), mac_only_encrypted, encrypt_everything: false };
+    let leaves = LeafWalk::encrypting(&selection, &cipher, CipherKind::Aes256Gcm);
+    let output = encrypt(plain, leaves, &options, |done| {
+        let style_memory = done.style_memory.seal(&cipher, CipherKind::Aes256Gcm);
+        Ok(metadata_with(rule, mac_only_encrypted, style_memory))
+    })?;
+    Some(String::from_utf8(output.expect("the metadata builds")).unwrap())
+}
+
+/// Whether the one pass took `plain`; panics if it disagrees with the
+/// general writer.
+fn agrees(plain: &str, rule: &SelectionRule, mac_only_encrypted: bool, indent: usize) -> bool {
+    let Some(ours) = one_pass(plain, rule, mac_only_encrypted, indent) else { return false };
+    let theirs = encrypted(plain, rule, mac_only_encrypted, indent)
+        .unwrap_or_else(|| panic!("the one pass took a file the general writer refuses:\n{plain}"));
+    assert_eq!(masked(&ours), masked(&theirs), "encrypted layouts differ for:\n{plain}");
+    let options = StoreOptions { yaml_indent: indent, ..StoreOptions::default() };
+    let (ours_back, ours_mac) = general(&ours, &options).expect("our output decrypts");
+    let (theirs_back, theirs_mac) = general(&theirs, &options).expect("theirs decrypts");
+    assert_eq!(String::from_utf8_lossy(&ours_back), String::from_utf8_lossy(&theirs_back), "for:\n{plain}");
+    assert!(ours_mac == theirs_mac, "MACs differ for:\n{plain}");
+    true
+}
+
+#[test]
+fn agrees_on_generated_documents() {
+    let rules = [
+        (default_rule(), false),
+        (rule("encrypted_regex", "^(a|key_1|b\\.c)$"), true),
+        (rule("unencrypted_regex", "^(x-y|_k)$"), false),
+        (rule("encrypted_suffix", "_1"), false),
+    ];
+    let (mut taken, mut tried) = (0, 0);
+    for seed in 1..=3000u64 {
+        let mut g = Gen(seed.wrapping_mul(0x9E37_79B9_7F4A_7C15) | 1);
+        let mut plain = String::new();
+        generate_map(&mut g, 0, 0, &mut plain);
+        let plain = without_comment_lines(&plain);
+        let (rule, mac_only) = &rules[seed as usize % rules.len()];
+        let indent = [4, 2, 3][seed as usize % 3];
+        if encrypted(&plain, rule, *mac_only, indent).is_none() {
+            continue;
+        }
+        tried += 1;
+        if agrees(&plain, rule, *mac_only, indent) {
+            taken += 1;
+        }
+    }
+    assert!(taken > 150, "the one pass took only {taken} of {tried} generated files");
+    assert!(taken < tried, "no generated file was declined ({taken} of {tried})");
+}
+
+#[test]
+fn takes_the_shapes_secrets_files_have() {
+    for plain in [
+        "a: 1\nb: x y\n",
+        "db:\n    user: admin\n    password: hunter2\n    port: 5432\n    ratio: 0.5\n    on: true\n",
+        "list:\n    - a\n    - 2\n    - name: x\n      port: 80\nzero:\n- p\n- q\n",
+        "cert: |\n    line one\n    line two\nstrip: |-\n    no newline\nlast: x\n",
+        "quoted: 'single'\ndouble: \"double\"\nempty: ''\nnothing:\nnull_word: null\nhex: 0x1F\nfloat: 1.0\n",
+        "public_unencrypted: open\nsecret: closed\nnested_unencrypted:\n    inner: open too\n",
+        "k: héllo wörld\nwhen: 2024-01-01T00:00:00Z\nbig: 18446744073709551615\nyes_word: yes\n",
+        "no_newline_at_end: x",
+    ] {
+        assert!(agrees(plain, &default_rule(), false, 4), "declined:\n{plain}");
+    }
+}
+
+#[test]
+fn declines_what_the_tree_must_handle() {
+    for plain in [
+        "# a comment\na: 1\n",
+        "a: 1 # a comment\n",
+        "sops:\n    x: 1\n",
+        "a: 1\na: 2\n",
+        "1: x\n",
+        "a: &x 1\nb: *x\n",
+        "a: {b: 1}\n",
+        "- a\n",
+    ] {
+        assert!(one_pass(plain, &default_rule(), false, 4).is_none(), "taken:\n{plain}");
+    }
+}
