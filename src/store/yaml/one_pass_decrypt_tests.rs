@@ -107,8 +107,17 @@ pub(super) fn without_comment_lines(text: &str) -> String {
     text.split_inclusive('\n').filter(|line| !line.trim_start().starts_with('#')).collect()
 }
 
-#[test]
-fn agrees_on_generated_documents() {
+/// One generated case per seed: the block-scan generator's document, a
+/// selection rule with its MAC mode, and an indent width.
+pub(super) struct Generated {
+    pub seed: u64,
+    pub plain: String,
+    pub rule: SelectionRule,
+    pub mac_only_encrypted: bool,
+    pub indent: usize,
+}
+
+pub(super) fn generated(count: u64) -> impl Iterator<Item = Generated> {
     let rules = [
         (default_rule(), false),
         (rule("encrypted_regex", "^(a|key_1|b\\.c)$"), false),
@@ -117,23 +126,29 @@ fn agrees_on_generated_documents() {
         (rule("encrypted_suffix", "_1"), true),
         (rule("unencrypted_suffix", "o"), false),
     ];
-    let (mut taken, mut tried) = (0, 0);
-    for seed in 1..=3000u64 {
+    (1..=count).map(move |seed| {
         let mut g = Gen(seed.wrapping_mul(0x9E37_79B9_7F4A_7C15) | 1);
         let mut plain = String::new();
         generate_map(&mut g, 0, 0, &mut plain);
-        if seed % 2 == 0 {
-            plain = without_comment_lines(&plain);
-        }
-        let (rule, mac_only) = &rules[seed as usize % rules.len()];
-        let indent = [4, 2, 3][seed as usize % 3];
-        let Some(mut text) = encrypted(&plain, rule, *mac_only, indent) else { continue };
-        if seed % 4 >= 2 {
+        let (rule, mac_only_encrypted) = rules[seed as usize % rules.len()].clone();
+        Generated { seed, plain, rule, mac_only_encrypted, indent: [4, 2, 3][seed as usize % 3] }
+    })
+}
+
+#[test]
+fn agrees_on_generated_documents() {
+    let (mut taken, mut tried) = (0, 0);
+    for case in generated(3000) {
+        let plain = if case.seed % 2 == 0 { without_comment_lines(&case.plain) } else { case.plain };
+        let Some(mut text) = encrypted(&plain, &case.rule, case.mac_only_encrypted, case.indent) else {
+            continue;
+        };
+        if case.seed % 4 >= 2 {
             // Without style memory every value takes the default rendering.
             text = text.split_inclusive('\n').filter(|line| !line.contains(" rs_layout: ")).collect();
         }
         tried += 1;
-        let options = StoreOptions { yaml_indent: indent, ..StoreOptions::default() };
+        let options = StoreOptions { yaml_indent: case.indent, ..StoreOptions::default() };
         if agrees_with(&text, &options) {
             taken += 1;
         }
@@ -168,32 +183,35 @@ fn agrees_on_every_plaintext_fixture() {
     assert!(taken >= 20, "the one pass took only {taken} fixtures");
 }
 
+/// Plaintexts of the shapes secrets files have, without comments.
+pub(super) const SECRETS_SHAPES: &[&str] = &[
+    "a: 1\nb: x y\n",
+    "db:\n    user: admin\n    password: hunter2\n    port: 5432\n    ratio: 0.5\n    on: true\n",
+    "list:\n    - a\n    - 2\n    - name: x\n      port: 80\nzero:\n- p\n- q\n",
+    "cert: |\n    line one\n    line two\nstrip: |-\n    no newline\nlast: x\n",
+    "quoted: 'single'\ndouble: \"double\"\nempty: ''\nnothing:\nnull_word: null\nhex: 0x1F\nfloat: 1.0\n",
+    "public_unencrypted: open\nsecret: closed\nnested_unencrypted:\n    inner: open too\n",
+    "long: this value is long enough that go-yaml would fold it somewhere past the eightieth column, yes\n",
+    "k: héllo wörld\nwhen: 2024-01-01T00:00:00Z\nbig: 18446744073709551615\nyes_word: yes\n",
+    "a:\n  b:\n    c: deep\n  d:\n  - 1\n",
+    "no_newline_at_end: x",
+];
+
 #[test]
 fn takes_the_shapes_secrets_files_have() {
-    for plain in [
-        "a: 1\nb: x y\n",
-        "db:\n    user: admin\n    password: hunter2\n    port: 5432\n    ratio: 0.5\n    on: true\n",
-        "list:\n    - a\n    - 2\n    - name: x\n      port: 80\nzero:\n- p\n- q\n",
-        "cert: |\n    line one\n    line two\nstrip: |-\n    no newline\nkeep: |+\n    kept\n\nlast: x\n",
-        "quoted: 'single'\ndouble: \"double\"\nempty: ''\nnothing:\nnull_word: null\nhex: 0x1F\nfloat: 1.0\n",
-        "public_unencrypted: open\nsecret: closed\nnested_unencrypted:\n    inner: open too\n",
-        "long: this value is long enough that go-yaml would fold it somewhere past the eightieth column, yes\n",
-        "k: héllo wörld\nwhen: 2024-01-01T00:00:00Z\nbig: 18446744073709551615\nyes_word: yes\n",
-        "a:\n  b:\n    c: deep\n  d: [1]\n",
+    let with_comments = [
         // Comments, whose additional data is the block go-yaml attaches
         // them to.
         "# head\na: 1 # right\nb:\n    # first in b\n    c: 2\n# back at the top\nd: 3\n",
         "l:\n    - x # on x\n    # in the list\n    - y\n  # between\nm:\n    n:\n        o: 1\n    # after o, in m\n# the end\n",
         "p_unencrypted:\n    # stays as it is\n    q: 1\n",
-    ] {
-        let text = sealed(&without_flow(plain));
+        // Keep-chomping, which the reader takes once it is an envelope.
+        "keep: |+\n    kept\n\nlast: x\n",
+    ];
+    for plain in SECRETS_SHAPES.iter().chain(&with_comments) {
+        let text = sealed(plain);
         assert!(agrees(&text), "declined:\n{text}");
     }
-}
-
-/// The one hand-written sample with a flow sequence, made block.
-fn without_flow(plain: &str) -> String {
-    plain.replace("d: [1]", "d:\n  - 1")
 }
 
 #[test]

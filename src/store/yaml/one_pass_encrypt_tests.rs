@@ -4,11 +4,12 @@
 //! plaintext and the same MAC (which also holds the style memories equal:
 //! decryption restores spellings from them).
 
-use super::decrypt_tests::{default_rule, encrypted, general, key, rule, without_comment_lines};
+use super::decrypt_tests::{
+    SECRETS_SHAPES, default_rule, encrypted, general, generated, key, without_comment_lines,
+};
 use super::encrypt;
 use crate::cipher::{CipherKind, ValueCipher};
 use crate::store::StoreOptions;
-use crate::store::yaml::block_scan::tests::{Gen, generate_map};
 use crate::store::yaml::tests::metadata_with;
 use crate::walk::{LeafWalk, Selection, SelectionRule};
 
@@ -57,25 +58,14 @@ fn agrees(plain: &str, rule: &SelectionRule, mac_only_encrypted: bool, indent: u
 
 #[test]
 fn agrees_on_generated_documents() {
-    let rules = [
-        (default_rule(), false),
-        (rule("encrypted_regex", "^(a|key_1|b\\.c)$"), true),
-        (rule("unencrypted_regex", "^(x-y|_k)$"), false),
-        (rule("encrypted_suffix", "_1"), false),
-    ];
     let (mut taken, mut tried) = (0, 0);
-    for seed in 1..=3000u64 {
-        let mut g = Gen(seed.wrapping_mul(0x9E37_79B9_7F4A_7C15) | 1);
-        let mut plain = String::new();
-        generate_map(&mut g, 0, 0, &mut plain);
-        let plain = without_comment_lines(&plain);
-        let (rule, mac_only) = &rules[seed as usize % rules.len()];
-        let indent = [4, 2, 3][seed as usize % 3];
-        if encrypted(&plain, rule, *mac_only, indent).is_none() {
+    for case in generated(3000) {
+        let plain = without_comment_lines(&case.plain);
+        if encrypted(&plain, &case.rule, case.mac_only_encrypted, case.indent).is_none() {
             continue;
         }
         tried += 1;
-        if agrees(&plain, rule, *mac_only, indent) {
+        if agrees(&plain, &case.rule, case.mac_only_encrypted, case.indent) {
             taken += 1;
         }
     }
@@ -85,16 +75,7 @@ fn agrees_on_generated_documents() {
 
 #[test]
 fn takes_the_shapes_secrets_files_have() {
-    for plain in [
-        "a: 1\nb: x y\n",
-        "db:\n    user: admin\n    password: hunter2\n    port: 5432\n    ratio: 0.5\n    on: true\n",
-        "list:\n    - a\n    - 2\n    - name: x\n      port: 80\nzero:\n- p\n- q\n",
-        "cert: |\n    line one\n    line two\nstrip: |-\n    no newline\nlast: x\n",
-        "quoted: 'single'\ndouble: \"double\"\nempty: ''\nnothing:\nnull_word: null\nhex: 0x1F\nfloat: 1.0\n",
-        "public_unencrypted: open\nsecret: closed\nnested_unencrypted:\n    inner: open too\n",
-        "k: héllo wörld\nwhen: 2024-01-01T00:00:00Z\nbig: 18446744073709551615\nyes_word: yes\n",
-        "no_newline_at_end: x",
-    ] {
+    for plain in SECRETS_SHAPES {
         assert!(agrees(plain, &default_rule(), false, 4), "declined:\n{plain}");
     }
 }
