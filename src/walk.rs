@@ -661,13 +661,14 @@ pub fn decrypt_tree(
     Ok(walker.finish())
 }
 
-/// [`decrypt_tree`] (or [`encrypt_tree`]) for a reader that streams a file's entries in order
-/// instead of building its tree (`store::yaml::one_pass`): the caller
-/// reports each mapping or sequence, key and leaf as it reads it, and each
-/// leaf goes through the very code a tree's leaf does, so the additional
-/// data, the selection and the MAC are the same by construction. Comments
-/// and sequence elements that hold encrypted comments are not handled here:
-/// such a reader leaves those files to the tree.
+/// [`decrypt_tree`] (or [`encrypt_tree`]) for a reader that streams a
+/// file's entries in order instead of building its tree
+/// (`store::yaml::one_pass`): the caller reports each mapping or sequence,
+/// key and leaf as it reads it, and each leaf goes through the very code a
+/// tree's leaf does, so the additional data, the selection and the MAC are
+/// the same by construction. Comments come with the path of the block they
+/// belong to ([`LeafWalk::comment`]); rules that select by comments, and
+/// sequence elements that hold encrypted comments, are left to the tree.
 pub struct LeafWalk<'a> {
     walker: Walker<'a>,
 }
@@ -677,6 +678,8 @@ pub enum CommentStep {
     /// It stays as it is (not selected, or not an envelope).
     Unchanged,
     Decrypted(SecretBytes),
+    /// Its envelope, when encrypting.
+    Encrypted(String),
     /// The tree's walk must handle it: it would not decrypt (the walk then
     /// warns), or the rule selects by comments, which needs the comments
     /// in the tree's order.
@@ -730,7 +733,6 @@ impl<'a> LeafWalk<'a> {
     /// go-yaml attaches an own-line comment only at the next entry).
     pub fn comment(&self, text: &str, path_end: usize) -> CommentStep {
         let walker = &self.walker;
-        let Action::Decrypt { cipher } = walker.action else { return CommentStep::NeedsTree };
         if matches!(
             walker.selection.rule,
             SelectionRule::UnencryptedCommentRegex(_) | SelectionRule::EncryptedCommentRegex(_)
@@ -745,12 +747,24 @@ impl<'a> LeafWalk<'a> {
             SelectionRule::UnencryptedSuffix(_) | SelectionRule::UnencryptedRegex(_) => !any_component,
             _ => any_component,
         };
-        if text.is_empty() || !(selected || walker.selection.encrypt_everything) || !looks_encrypted(text) {
+        if text.is_empty() || !(selected || walker.selection.encrypt_everything) {
             return CommentStep::Unchanged;
         }
-        match walker.decrypt_comment(cipher, text, path_end) {
-            Some((plaintext, _)) => CommentStep::Decrypted(plaintext),
-            None => CommentStep::NeedsTree,
+        match walker.action {
+            Action::Decrypt { .. } if !looks_encrypted(text) => CommentStep::Unchanged,
+            Action::Decrypt { cipher } => match walker.decrypt_comment(cipher, text, path_end) {
+                Some((plaintext, _)) => CommentStep::Decrypted(plaintext),
+                None => CommentStep::NeedsTree,
+            },
+            // As `visit_comment` encrypts one, under the container's path.
+            Action::Encrypt { cipher, kind } => {
+                let aad = if path_end == 0 { ":" } else { &walker.aad[..path_end] };
+                match cipher.encrypt(kind, text.as_bytes(), aad.as_bytes(), ValueType::Comment) {
+                    Ok(envelope) => CommentStep::Encrypted(envelope.to_text()),
+                    Err(_) => CommentStep::NeedsTree,
+                }
+            }
+            Action::Hash => CommentStep::NeedsTree,
         }
     }
 

@@ -79,8 +79,8 @@ pub(super) fn decrypt_yaml(input: &Source, request: &DecryptRequest, services: &
     Streamed::Done(Ok(Decrypted { output: Zeroizing::new(done.output), warnings: done.warnings }))
 }
 
-/// Encrypt `input` in one pass if it is YAML of the block subset without
-/// comments. The key groups are taken from `key_groups` and wrapped only
+/// Encrypt `input` in one pass if it is YAML of the block subset. The key
+/// groups are taken from `key_groups` and wrapped only
 /// once the file is taken (so a declined file's keys are wrapped once, by
 /// the general path); `None`: use the general path.
 pub(super) fn encrypt_yaml(

@@ -19,8 +19,8 @@
 //! It is a shortcut, never a second opinion: anything it does not handle
 //! exactly as the general path would (anchors, tags, flow collections,
 //! several documents; a `sops` entry that is not the last top-level one,
-//! or any when encrypting; comments when encrypting, and under a comment
-//! rule; a duplicate key; any error at all) makes it decline, and the
+//! or any when encrypting; comments under a comment rule; a duplicate key;
+//! any error at all) makes it decline, and the
 //! caller runs the general path, which then gives the canonical result or
 //! error. Differential tests hold the two to the same bytes
 //! (`one_pass_decrypt_tests`, `one_pass_encrypt_tests`).
@@ -117,8 +117,7 @@ pub struct StreamEncrypted {
 /// [`LeafWalk::encrypting`]), then append the metadata that `metadata`
 /// builds from the MAC and style memory (the key groups are wrapped there,
 /// only once the file is known to be taken). `None`: outside what this
-/// path handles (comments are among them: their additional data is the
-/// tree's business); use the general one.
+/// path handles; use the general one.
 pub fn encrypt(
     text: &str,
     leaves: LeafWalk<'_>,
@@ -131,8 +130,12 @@ pub fn encrypt(
     let styling = Styling::Remember { ordinals: Ordinals::default(), memory: StyleMemory::default() };
     let mut reader = Reader::new(text, options, leaves, styling, Sops::Absent, capacity);
     match super::block_scan::scan(text, |event, span| reader.event(event, span)) {
-        super::block_scan::Scan::Done(Ok(())) if reader.finished && reader.held_comments.is_empty() => {}
+        super::block_scan::Scan::Done(Ok(())) if reader.finished => {}
         _ => return None,
+    }
+    // Comments after the last entry belong to the document's mapping.
+    for (range, _) in std::mem::take(&mut reader.held_comments) {
+        reader.comment(range, 0).ok()?;
     }
     let Reader { mut out, at, leaves, styling, document_end, .. } = reader;
     let Styling::Remember { memory, .. } = styling else { unreachable!("made above") };
@@ -338,9 +341,6 @@ impl<'t, 'w, 'm> Reader<'t, 'w, 'm> {
                 self.document_end = Some(range.start);
                 Ok(())
             }
-            // Encrypting a comment needs the path of the very block go-yaml
-            // attaches it to: the tree's business.
-            Event::Comment(..) if self.encrypting() => Err(Decline),
             Event::Comment(_, placement) => {
                 match (self.frames.last(), placement) {
                     // An end-of-line comment belongs to the block its line is in.
@@ -497,6 +497,9 @@ impl<'t, 'w, 'm> Reader<'t, 'w, 'm> {
         let plaintext = match self.leaves.comment(text, path_end) {
             CommentStep::Unchanged => return Ok(()),
             CommentStep::Decrypted(plaintext) => plaintext,
+            CommentStep::Encrypted(envelope) => {
+                return self.replace(range, format!("#{envelope}").as_bytes());
+            }
             CommentStep::NeedsTree => return Err(Decline),
         };
         // Not UTF-8: the tree's writer replaces what is not.

@@ -197,18 +197,18 @@ pub(super) const SECRETS_SHAPES: &[&str] = &[
     "no_newline_at_end: x",
 ];
 
+/// Comments, whose additional data is the block go-yaml attaches them to.
+pub(super) const COMMENTED: [&str; 3] = [
+    "# head\na: 1 # right\nb:\n    # first in b\n    c: 2\n# back at the top\nd: 3\n",
+    "l:\n    - x # on x\n    # in the list\n    - y\n  # between\nm:\n    n:\n        o: 1\n    # after o, in m\n# the end\n",
+    "p_unencrypted:\n    # stays as it is\n    q: 1\n",
+];
+
 #[test]
 fn takes_the_shapes_secrets_files_have() {
-    let with_comments = [
-        // Comments, whose additional data is the block go-yaml attaches
-        // them to.
-        "# head\na: 1 # right\nb:\n    # first in b\n    c: 2\n# back at the top\nd: 3\n",
-        "l:\n    - x # on x\n    # in the list\n    - y\n  # between\nm:\n    n:\n        o: 1\n    # after o, in m\n# the end\n",
-        "p_unencrypted:\n    # stays as it is\n    q: 1\n",
-        // Keep-chomping, which the reader takes once it is an envelope.
-        "keep: |+\n    kept\n\nlast: x\n",
-    ];
-    for plain in SECRETS_SHAPES.iter().chain(&with_comments) {
+    // Keep-chomping, which the reader takes once it is an envelope.
+    let keep = ["keep: |+\n    kept\n\nlast: x\n"];
+    for plain in SECRETS_SHAPES.iter().chain(&COMMENTED).chain(&keep) {
         let text = sealed(plain);
         assert!(agrees(&text), "declined:\n{text}");
     }
