@@ -90,15 +90,7 @@ pub fn decrypt(
         Sops::Before { start: sops_start },
         capacity,
     );
-    match super::block_scan::scan(text, |event, span| reader.event(event, span)) {
-        super::block_scan::Scan::Done(Ok(())) if reader.finished => {}
-        _ => return None,
-    }
-    // Comments after the last entry belong to the document's mapping.
-    let held = std::mem::take(&mut reader.held_comments);
-    for (range, _) in held {
-        reader.comment(range, 0).ok()?;
-    }
+    reader.read()?;
     let Reader { mut out, at, leaves, .. } = reader;
     out.extend(&text.as_bytes()[at..]);
     let (mac, warnings) = leaves.finish();
@@ -129,15 +121,8 @@ pub fn encrypt(
     let capacity = text.len() * 5 + 4096;
     let styling = Styling::Remember { ordinals: Ordinals::default(), memory: StyleMemory::default() };
     let mut reader = Reader::new(text, options, leaves, styling, Sops::Absent, capacity);
-    match super::block_scan::scan(text, |event, span| reader.event(event, span)) {
-        super::block_scan::Scan::Done(Ok(())) if reader.finished => {}
-        _ => return None,
-    }
-    // Comments after the last entry belong to the document's mapping.
-    for (range, _) in std::mem::take(&mut reader.held_comments) {
-        reader.comment(range, 0).ok()?;
-    }
-    let Reader { mut out, at, leaves, styling, document_end, .. } = reader;
+    reader.read()?;
+    let Reader { mut out, at, leaves, styling, document_end, top_column, .. } = reader;
     let Styling::Remember { memory, .. } = styling else { unreachable!("made above") };
     let (mac, _) = leaves.finish();
     let node = match metadata(StreamEncrypted { mac, style_memory: memory }) {
@@ -150,7 +135,7 @@ pub fn encrypt(
     if insert_at > 0 && bytes[insert_at - 1] != b'\n' {
         out.push(b'\n');
     }
-    out.extend(super::splice::metadata_block(&node, 0, "\n", options).as_bytes());
+    out.extend(super::splice::metadata_block(&node, top_column, "\n", options).as_bytes());
     out.extend(&bytes[insert_at..]);
     Some(Ok(out.into_vec()))
 }
@@ -283,6 +268,8 @@ struct Reader<'t, 'w, 'm> {
     held_comments: Vec<(std::ops::Range<usize>, usize)>,
     /// Where the document's text ends (new metadata goes there).
     document_end: Option<usize>,
+    /// The column of the top-level keys (new metadata's column).
+    top_column: usize,
 }
 
 impl<'t, 'w, 'm> Reader<'t, 'w, 'm> {
@@ -309,7 +296,22 @@ impl<'t, 'w, 'm> Reader<'t, 'w, 'm> {
             finished: false,
             held_comments: Vec::new(),
             document_end: None,
+            top_column: 0,
         }
+    }
+
+    /// Read the whole text; `None` when it must be left to the general path.
+    fn read(&mut self) -> Option<()> {
+        let text = self.text;
+        match super::block_scan::scan(text, |event, span| self.event(event, span)) {
+            super::block_scan::Scan::Done(Ok(())) if self.finished => {}
+            _ => return None,
+        }
+        // Comments after the last entry belong to the document's mapping.
+        for (range, _) in std::mem::take(&mut self.held_comments) {
+            self.comment(range, 0).ok()?;
+        }
+        Some(())
     }
 
     fn encrypting(&self) -> bool {
@@ -368,6 +370,9 @@ impl<'t, 'w, 'm> Reader<'t, 'w, 'm> {
                 } else {
                     column_of(self.text, dash_before(self.text, range.start).unwrap_or(range.start))
                 };
+                if self.frames.is_empty() {
+                    self.top_column = indent;
+                }
                 self.next_frame += 1;
                 let path_end = self.leaves.path().len();
                 self.frames.push(Frame { is_map, path_end, pending_key: None, indent, id: self.next_frame });

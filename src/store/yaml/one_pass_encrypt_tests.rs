@@ -115,6 +115,15 @@ fn takes_the_shapes_secrets_files_have() {
     }
 }
 
+/// Regression: the metadata was written at column 0 under a top-level
+/// mapping indented as a whole (found reading the change over).
+#[test]
+fn metadata_goes_at_the_column_of_an_indented_document() {
+    assert!(agrees("  a: 1\n  b:\n    c: 2\n", &default_rule(), false, 4));
+    let text = one_pass("  a: 1\n", &default_rule(), false, 4).expect("taken");
+    assert!(text.contains("\n  sops:\n"), "{text}");
+}
+
 #[test]
 fn declines_what_the_tree_must_handle() {
     for plain in ["sops:\n    x: 1\n", "a: 1\na: 2\n", "1: x\n", "a: &x 1\nb: *x\n", "a: {b: 1}\n", "- a\n"] {
