@@ -107,6 +107,12 @@ impl StyleMemory {
         self.by_place.insert(place, text);
     }
 
+    /// Take in what another memory remembers (of other places: a later
+    /// piece of a file encrypted side by side).
+    pub fn absorb(&mut self, mut other: StyleMemory) {
+        self.by_place.append(&mut other.by_place);
+    }
+
     /// The paths (`a:b:`) that have a remembered style.
     pub fn paths(&self) -> foldhash::HashSet<&str> {
         self.by_place.keys().filter_map(|place| place.rsplit_once('#').map(|(path, _)| path)).collect()

@@ -23,7 +23,7 @@ use sha2::{Digest, Sha256, Sha512};
 
 use crate::cipher::{CipherKind, Envelope, EnvelopeError, ValueCipher, looks_encrypted};
 use crate::error::{Error, Result};
-use crate::secret::SecretBytes;
+use crate::secret::{SecretBuf, SecretBytes};
 use crate::tree::{Comment, MapItem, Node, Scalar, SeqItem, Tree, Value, ValueType};
 
 /// The deepest nesting the walk follows. Parsers enforce a lower limit; this
@@ -169,7 +169,28 @@ impl EnvelopeMemory {
     }
 }
 
+/// What the MAC is fed.
+enum MacInput {
+    /// Hashed as it comes.
+    Hashing(Sha512),
+    /// Kept to be hashed later: the walk of a later piece of a file read
+    /// in pieces side by side (`LeafWalk::later_piece`), whose values the
+    /// MAC takes only after those of the pieces before it.
+    Keeping(SecretBuf),
+}
+
+impl MacInput {
+    #[inline]
+    fn update(&mut self, bytes: &[u8]) {
+        match self {
+            MacInput::Hashing(hash) => hash.update(bytes),
+            MacInput::Keeping(kept) => kept.extend(bytes),
+        }
+    }
+}
+
 /// What the walk does at each leaf.
+#[derive(Clone, Copy)]
 enum Action<'a> {
     Encrypt {
         cipher: &'a ValueCipher,
@@ -187,7 +208,7 @@ struct Walker<'a> {
     action: Action<'a>,
     /// Envelopes to reuse when encrypting, or to record when decrypting.
     memory: Option<&'a mut EnvelopeMemory>,
-    mac: Sha512,
+    mac: MacInput,
     /// Additional data of the current container: `a:b:` (empty at the top).
     aad: String,
     /// Length of `aad` before each component was pushed.
@@ -214,6 +235,7 @@ impl<'a> Walker<'a> {
         if selection.mac_only_encrypted {
             mac.update(Sha256::digest(b"sops"));
         }
+        let mac = MacInput::Hashing(mac);
         Walker {
             selection,
             action,
@@ -604,7 +626,10 @@ impl<'a> Walker<'a> {
     }
 
     fn finish(self) -> (MacHex, Vec<Warning>) {
-        let digest = self.mac.finalize();
+        let MacInput::Hashing(mac) = self.mac else {
+            unreachable!("a later piece's walk is absorbed by the first piece's, not finished")
+        };
+        let digest = mac.finalize();
         let mut hex = String::with_capacity(128);
         for byte in digest {
             hex.push_str(&format!("{byte:02X}"));
@@ -661,124 +686,6 @@ pub fn decrypt_tree(
     Ok(walker.finish())
 }
 
-/// [`decrypt_tree`] (or [`encrypt_tree`]) for a reader that streams a
-/// file's entries in order instead of building its tree
-/// (`store::yaml::one_pass`): the caller reports each mapping or sequence,
-/// key and leaf as it reads it, and each leaf goes through the very code a
-/// tree's leaf does, so the additional data, the selection and the MAC are
-/// the same by construction. Comments come with the path of the block they
-/// belong to ([`LeafWalk::comment`]); rules that select by comments, and
-/// sequence elements that hold encrypted comments, are left to the tree.
-pub struct LeafWalk<'a> {
-    walker: Walker<'a>,
-}
-
-/// What becomes of a comment ([`LeafWalk::comment`]).
-pub enum CommentStep {
-    /// It stays as it is (not selected, or not an envelope).
-    Unchanged,
-    Decrypted(SecretBytes),
-    /// Its envelope, when encrypting.
-    Encrypted(String),
-    /// The tree's walk must handle it: it would not decrypt (the walk then
-    /// warns), or the rule selects by comments, which needs the comments
-    /// in the tree's order.
-    NeedsTree,
-}
-
-impl<'a> LeafWalk<'a> {
-    pub fn new(selection: &'a Selection, cipher: &'a ValueCipher) -> LeafWalk<'a> {
-        LeafWalk { walker: Walker::new(selection, Action::Decrypt { cipher }, None) }
-    }
-
-    /// The walk of [`encrypt_tree`], leaf by leaf (`leaf` then encrypts).
-    pub fn encrypting(selection: &'a Selection, cipher: &'a ValueCipher, kind: CipherKind) -> LeafWalk<'a> {
-        LeafWalk { walker: Walker::new(selection, Action::Encrypt { cipher, kind }, None) }
-    }
-
-    /// A nested mapping or sequence starts (not the document's own mapping).
-    pub fn enter(&mut self) -> Result<()> {
-        self.walker.enter_level()
-    }
-
-    /// The collection entered last ends.
-    pub fn leave(&mut self) {
-        self.walker.leave_level();
-    }
-
-    /// A mapping entry's key; its value follows.
-    pub fn push_key(&mut self, key: &str) {
-        self.walker.push_key(key);
-    }
-
-    /// The value of the key pushed last is complete.
-    pub fn pop_key(&mut self) {
-        self.walker.pop_key();
-        self.walker.clear_level_comments();
-    }
-
-    /// A sequence item is complete.
-    pub fn end_item(&mut self) {
-        self.walker.clear_level_comments();
-    }
-
-    /// Decrypt (or encrypt) a leaf in place if it is selected
-    /// (`node.changed` then says so), and hash its plaintext into the MAC.
-    pub fn leaf(&mut self, node: &mut Node) -> Result<()> {
-        self.walker.visit_scalar(node)
-    }
-
-    /// A comment in the container whose path is the first `path_end` bytes
-    /// of [`path`](Self::path) (an enclosing one: a reader learns where
-    /// go-yaml attaches an own-line comment only at the next entry).
-    pub fn comment(&self, text: &str, path_end: usize) -> CommentStep {
-        let walker = &self.walker;
-        if matches!(
-            walker.selection.rule,
-            SelectionRule::UnencryptedCommentRegex(_) | SelectionRule::EncryptedCommentRegex(_)
-        ) && !walker.selection.encrypt_everything
-        {
-            return CommentStep::NeedsTree;
-        }
-        // The selection at the container: its own components only.
-        let components = walker.aad_marks.iter().filter(|&&mark| mark < path_end).count();
-        let any_component = walker.component_matched[..components].iter().any(|m| *m);
-        let selected = match walker.selection.rule {
-            SelectionRule::UnencryptedSuffix(_) | SelectionRule::UnencryptedRegex(_) => !any_component,
-            _ => any_component,
-        };
-        if text.is_empty() || !(selected || walker.selection.encrypt_everything) {
-            return CommentStep::Unchanged;
-        }
-        match walker.action {
-            Action::Decrypt { .. } if !looks_encrypted(text) => CommentStep::Unchanged,
-            Action::Decrypt { cipher } => match walker.decrypt_comment(cipher, text, path_end) {
-                Some((plaintext, _)) => CommentStep::Decrypted(plaintext),
-                None => CommentStep::NeedsTree,
-            },
-            // As `visit_comment` encrypts one, under the container's path.
-            Action::Encrypt { cipher, kind } => {
-                let aad = if path_end == 0 { ":" } else { &walker.aad[..path_end] };
-                match cipher.encrypt(kind, text.as_bytes(), aad.as_bytes(), ValueType::Comment) {
-                    Ok(envelope) => CommentStep::Encrypted(envelope.to_text()),
-                    Err(_) => CommentStep::NeedsTree,
-                }
-            }
-            Action::Hash => CommentStep::NeedsTree,
-        }
-    }
-
-    /// The additional data of the current path (`a:b:`), which is also the
-    /// path part of a style-memory place.
-    pub fn path(&self) -> &str {
-        &self.walker.aad
-    }
-
-    pub fn finish(self) -> (MacHex, Vec<Warning>) {
-        self.walker.finish()
-    }
-}
-
 /// The MAC of a plaintext tree, without changing it.
 pub fn mac_of_plaintext(tree: &Tree, selection: &Selection) -> Result<MacHex> {
     let mut copy = tree.clone();
@@ -786,6 +693,9 @@ pub fn mac_of_plaintext(tree: &Tree, selection: &Selection) -> Result<MacHex> {
     walker.walk_tree(&mut copy)?;
     Ok(walker.finish().0)
 }
+
+mod leaves;
+pub use leaves::{CommentStep, LeafWalk};
 
 #[cfg(test)]
 mod tests;

@@ -11,6 +11,7 @@ pub mod emit_scalar;
 mod layout;
 pub mod one_pass;
 mod parse;
+pub mod pieces;
 pub mod resolve;
 mod splice;
 mod splice_match;

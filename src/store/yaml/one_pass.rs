@@ -33,6 +33,7 @@ use zeroize::Zeroize;
 
 use super::layout::{ScalarPos, TokenStyle};
 use super::parse::{column_of, dash_before, resolve_scalar, token_end, token_start};
+use super::pieces::Pieces;
 use super::splice::{LeafSite, leaf_text, styled_token};
 use crate::secret::SecretBuf;
 use crate::store::StoreOptions;
@@ -66,8 +67,9 @@ pub struct StreamDecrypted {
 
 /// Decrypt `text`, whose `sops` entry starts at `sops_start` (from
 /// [`metadata_start`]), with `leaves` (the file's selection and data key)
-/// and the file's style memory. `None`: outside what this path handles;
-/// use the general one.
+/// and the file's style memory, in as many pieces side by side as this
+/// machine runs threads (`pieces`). `None`: outside what this path
+/// handles; use the general one.
 pub fn decrypt(
     text: &str,
     sops_start: usize,
@@ -75,24 +77,42 @@ pub fn decrypt(
     styles: Option<&StyleMemory>,
     options: &StoreOptions,
 ) -> Option<StreamDecrypted> {
-    let styles = styles.filter(|memory| !memory.is_empty()).map(|memory| Styles {
-        memory,
-        wanted: memory.paths(),
-        ordinals: Ordinals::default(),
-        place: String::new(),
-    });
-    let capacity = sops_start + 4096;
-    let mut reader = Reader::new(
-        text,
-        options,
-        leaves,
-        Styling::Restore(styles),
-        Sops::Before { start: sops_start },
-        capacity,
-    );
-    reader.read()?;
-    let Reader { mut out, at, leaves, .. } = reader;
-    out.extend(&text.as_bytes()[at..]);
+    decrypt_in(text, sops_start, leaves, styles, options, Pieces::for_this_machine())
+}
+
+/// [`decrypt`], cut into at most `pieces`.
+pub(crate) fn decrypt_in(
+    text: &str,
+    sops_start: usize,
+    leaves: LeafWalk<'_>,
+    styles: Option<&StyleMemory>,
+    options: &StoreOptions,
+    pieces: Pieces,
+) -> Option<StreamDecrypted> {
+    let styles = styles.filter(|memory| !memory.is_empty());
+    let wanted = styles.map(StyleMemory::paths).unwrap_or_default();
+    let starts = super::pieces::cuts(text, sops_start, pieces);
+    let readers = read_pieces(text, &starts, leaves, |piece, offset, leaves, last| {
+        let styles = styles.map(|memory| Styles {
+            memory,
+            wanted: &wanted,
+            ordinals: Ordinals::default(),
+            place: String::new(),
+        });
+        // Only the last piece holds the `sops` entry; a `sops` key in
+        // another is a second one, which the general path reports.
+        let sops = if last { Sops::Before { start: sops_start - offset } } else { Sops::Absent };
+        let capacity = if offset == 0 { sops_start } else { piece.len() } + 4096;
+        Reader::new(piece, options, leaves, Styling::Restore(styles), sops, capacity)
+    })?;
+    let mut readers = readers.into_iter();
+    let Reader { mut out, at, mut leaves, text: first, .. } = readers.next()?;
+    out.extend(&first.as_bytes()[at..]);
+    for later in readers {
+        out.extend(later.out.as_slice());
+        out.extend(&later.text.as_bytes()[later.at..]);
+        leaves.absorb(later.leaves);
+    }
     let (mac, warnings) = leaves.finish();
     Some(StreamDecrypted { output: out.into_vec(), mac, warnings })
 }
@@ -116,19 +136,46 @@ pub fn encrypt(
     options: &StoreOptions,
     metadata: impl FnOnce(StreamEncrypted) -> crate::error::Result<crate::tree::Node>,
 ) -> Option<crate::error::Result<Vec<u8>>> {
-    // An encryption's output is up to about four and a half times its
-    // source (see `splice::emit_spliced`).
-    let capacity = text.len() * 5 + 4096;
-    let styling = Styling::Remember { ordinals: Ordinals::default(), memory: StyleMemory::default() };
-    let mut reader = Reader::new(text, options, leaves, styling, Sops::Absent, capacity);
-    reader.read()?;
-    let Reader { mut out, at, leaves, styling, document_end, top_column, .. } = reader;
-    let Styling::Remember { memory, .. } = styling else { unreachable!("made above") };
+    encrypt_in(text, leaves, options, metadata, Pieces::for_this_machine())
+}
+
+/// [`encrypt`], cut into at most `pieces`.
+pub(crate) fn encrypt_in(
+    text: &str,
+    leaves: LeafWalk<'_>,
+    options: &StoreOptions,
+    metadata: impl FnOnce(StreamEncrypted) -> crate::error::Result<crate::tree::Node>,
+    pieces: Pieces,
+) -> Option<crate::error::Result<Vec<u8>>> {
+    let starts = super::pieces::cuts(text, text.len(), pieces);
+    let readers = read_pieces(text, &starts, leaves, |piece, offset, leaves, _| {
+        // An encryption's output is up to about four and a half times its
+        // source (see `splice::emit_spliced`); the first piece's buffer
+        // takes the others' outputs too.
+        let capacity = if offset == 0 { text.len() } else { piece.len() } * 5 + 4096;
+        let styling = Styling::Remember { ordinals: Ordinals::default(), memory: StyleMemory::default() };
+        Reader::new(piece, options, leaves, styling, Sops::Absent, capacity)
+    })?;
+    let mut readers = readers.into_iter();
+    let Reader { mut out, mut at, mut leaves, styling, mut document_end, top_column, mut text, .. } =
+        readers.next()?;
+    let Styling::Remember { mut memory, .. } = styling else { unreachable!("made above") };
+    for later in readers {
+        out.extend(&text.as_bytes()[at..]);
+        out.extend(later.out.as_slice());
+        (text, at, document_end) = (later.text, later.at, later.document_end);
+        leaves.absorb(later.leaves);
+        let Styling::Remember { memory: later_memory, .. } = later.styling else {
+            unreachable!("made above")
+        };
+        memory.absorb(later_memory);
+    }
     let (mac, _) = leaves.finish();
     let node = match metadata(StreamEncrypted { mac, style_memory: memory }) {
         Ok(node) => node,
         Err(error) => return Some(Err(error)),
     };
+    // The last piece's text: new metadata goes where its document ends.
     let bytes = text.as_bytes();
     let insert_at = document_end.unwrap_or(bytes.len()).max(at);
     out.extend(&bytes[at..insert_at]);
@@ -138,6 +185,78 @@ pub fn encrypt(
     out.extend(super::splice::metadata_block(&node, top_column, "\n", options).as_bytes());
     out.extend(&bytes[insert_at..]);
     Some(Ok(out.into_vec()))
+}
+
+/// Read `text` in the pieces that start at `starts` side by side: the
+/// first on this thread, each other on a thread of its own. `reader` makes
+/// the reader of a piece from its text, its offset in `text`, its walk and
+/// whether it is the last. `None` when any piece declines, or when the
+/// pieces do not fit together as the whole file reads (see `pieces`).
+fn read_pieces<'t, 'w, 'm>(
+    text: &'t str,
+    starts: &[usize],
+    leaves: LeafWalk<'w>,
+    reader: impl Fn(&'t str, usize, LeafWalk<'w>, bool) -> Reader<'t, 'w, 'm> + Sync,
+) -> Option<Vec<Reader<'t, 'w, 'm>>> {
+    let ends = starts.iter().skip(1).copied().chain([text.len()]);
+    let ranges: Vec<_> = starts.iter().copied().zip(ends).map(|(start, end)| start..end).collect();
+    let last = ranges.len() - 1;
+    let read = |index: usize, leaves: LeafWalk<'w>| {
+        let range = ranges[index].clone();
+        let mut piece = reader(&text[range.clone()], range.start, leaves, index == last);
+        piece.read().map(|()| piece)
+    };
+    let later_walks: Vec<_> = (1..ranges.len()).map(|_| leaves.later_piece()).collect();
+    let readers = std::thread::scope(|scope| {
+        let read = &read;
+        let mut threads = Vec::new();
+        let mut here = Vec::new();
+        for (index, walk) in (1..).zip(later_walks) {
+            // Were no thread to be had, the piece is read on this one.
+            let spawned = std::thread::Builder::new().spawn_scoped(scope, move || read(index, walk));
+            match spawned {
+                Ok(thread) => threads.push((index, thread)),
+                Err(_) => here.push(index),
+            }
+        }
+        let first = read(0, leaves)?;
+        let mut readers: Vec<Option<Reader<'t, 'w, 'm>>> = (0..ranges.len()).map(|_| None).collect();
+        for index in here {
+            readers[index] = Some(read(index, first.leaves.later_piece())?);
+        }
+        readers[0] = Some(first);
+        let mut all_read = true;
+        for (index, thread) in threads {
+            match thread.join() {
+                Ok(piece) => {
+                    all_read &= piece.is_some();
+                    readers[index] = piece;
+                }
+                Err(panic) => std::panic::resume_unwind(panic),
+            }
+        }
+        all_read.then(|| readers.into_iter().collect::<Option<Vec<_>>>())?
+    })?;
+    fits_together(&readers).then_some(readers)
+}
+
+/// Whether pieces read apart read as the whole file would: each later one
+/// starts with a top-level key on its first line at the first piece's
+/// column, and no top-level key is in two pieces.
+fn fits_together(readers: &[Reader<'_, '_, '_>]) -> bool {
+    let [first, later @ ..] = readers else { return false };
+    if later.is_empty() {
+        return true;
+    }
+    let column = first.top_column;
+    let starts_well =
+        |piece: &Reader<'_, '_, '_>| piece.top_column == column && piece.first_key_at == Some(column);
+    if !later.iter().all(starts_well) {
+        return false;
+    }
+    let count = readers.iter().map(|piece| piece.top_keys.len()).sum();
+    let mut keys = KeySet::with_capacity_and_hasher(count, Default::default());
+    readers.iter().flat_map(|piece| &piece.top_keys).all(|&key| keys.insert(key))
 }
 
 /// How many values each path has had so far: a value's place in the style
@@ -225,7 +344,7 @@ enum Sops {
 /// need (`path:#n`).
 struct Styles<'m> {
     memory: &'m StyleMemory,
-    wanted: HashSet<&'m str>,
+    wanted: &'m HashSet<&'m str>,
     ordinals: Ordinals,
     /// Scratch for spelling a place.
     place: String,
@@ -270,6 +389,11 @@ struct Reader<'t, 'w, 'm> {
     document_end: Option<usize>,
     /// The column of the top-level keys (new metadata's column).
     top_column: usize,
+    /// Where the first top-level key starts.
+    first_key_at: Option<usize>,
+    /// The top-level keys' hashes, for the pieces of a file read side by
+    /// side to be checked against each other (`fits_together`).
+    top_keys: Vec<u64>,
 }
 
 impl<'t, 'w, 'm> Reader<'t, 'w, 'm> {
@@ -297,6 +421,8 @@ impl<'t, 'w, 'm> Reader<'t, 'w, 'm> {
             held_comments: Vec::new(),
             document_end: None,
             top_column: 0,
+            first_key_at: None,
+            top_keys: Vec::new(),
         }
     }
 
@@ -453,6 +579,9 @@ impl<'t, 'w, 'm> Reader<'t, 'w, 'm> {
     /// A mapping key: its path component pushed, or the `sops` entry begun.
     fn key(&mut self, name: &str, column: usize, range: std::ops::Range<usize>) -> Step {
         let top_level = self.frames.len() == 1;
+        if top_level && self.first_key_at.is_none() {
+            self.first_key_at = Some(range.start);
+        }
         // Encrypting: a `sops` entry (already encrypted) and keys that are
         // not strings are errors the general path reports.
         if self.encrypting() && ((top_level && name == "sops") || !super::resolve::resolves_to_string(name)) {
@@ -475,6 +604,9 @@ impl<'t, 'w, 'm> Reader<'t, 'w, 'm> {
             // A duplicate, or two keys whose hashes meet: either way the
             // general path decides.
             return Err(Decline);
+        }
+        if top_level {
+            self.top_keys.push(hash);
         }
         frame.pending_key = Some((column, range.start));
         self.leaves.push_key(name);

@@ -5,11 +5,13 @@
 //! decryption restores spellings from them).
 
 use super::decrypt_tests::{
-    COMMENTED, SECRETS_SHAPES, default_rule, encrypted, general, generated, key, without_comment_lines,
+    COMMENTED, SECRETS_SHAPES, SMALL_PIECES, default_rule, encrypted, general, generated, key,
+    without_comment_lines,
 };
-use super::encrypt;
+use super::encrypt_in;
 use crate::cipher::{CipherKind, ValueCipher};
 use crate::store::StoreOptions;
+use crate::store::yaml::pieces::{Pieces, cuts};
 use crate::store::yaml::tests::metadata_with;
 use crate::walk::{LeafWalk, Selection, SelectionRule};
 
@@ -30,21 +32,43 @@ fn masked(text: &str) -> String {
 /// `plain` encrypted in one pass, with the metadata the general writer
 /// gets in `encrypted`; `None` when declined.
 fn one_pass(plain: &str, rule: &SelectionRule, mac_only_encrypted: bool, indent: usize) -> Option<String> {
+    one_pass_in(plain, rule, mac_only_encrypted, indent, Pieces::one())
+}
+
+fn one_pass_in(
+    plain: &str,
+    rule: &SelectionRule,
+    mac_only_encrypted: bool,
+    indent: usize,
+    pieces: Pieces,
+) -> Option<String> {
     let options = StoreOptions { yaml_indent: indent, ..StoreOptions::default() };
     let cipher = ValueCipher::new(&key());
     let selection = Selection { rule: rule.clone(), mac_only_encrypted, encrypt_everything: false };
     let leaves = LeafWalk::encrypting(&selection, &cipher, CipherKind::Aes256Gcm);
-    let output = encrypt(plain, leaves, &options, |done| {
+    let metadata = |done: super::StreamEncrypted| {
         let style_memory = done.style_memory.seal(&cipher, CipherKind::Aes256Gcm);
         Ok(metadata_with(rule, mac_only_encrypted, style_memory))
-    })?;
+    };
+    let output = encrypt_in(plain, leaves, &options, metadata, pieces)?;
     Some(String::from_utf8(output.expect("the metadata builds")).unwrap())
 }
 
-/// Whether the one pass took `plain`; panics if it disagrees with the
-/// general writer.
+/// Whether the one pass took `plain`, read whole; panics if it, or the one
+/// pass reading it in small pieces, disagrees with the general writer.
 fn agrees(plain: &str, rule: &SelectionRule, mac_only_encrypted: bool, indent: usize) -> bool {
-    let Some(ours) = one_pass(plain, rule, mac_only_encrypted, indent) else { return false };
+    agrees_in(plain, rule, mac_only_encrypted, indent, SMALL_PIECES);
+    agrees_in(plain, rule, mac_only_encrypted, indent, Pieces::one())
+}
+
+fn agrees_in(
+    plain: &str,
+    rule: &SelectionRule,
+    mac_only_encrypted: bool,
+    indent: usize,
+    pieces: Pieces,
+) -> bool {
+    let Some(ours) = one_pass_in(plain, rule, mac_only_encrypted, indent, pieces) else { return false };
     let theirs = encrypted(plain, rule, mac_only_encrypted, indent)
         .unwrap_or_else(|| panic!("the one pass took a file the general writer refuses:\n{plain}"));
     assert_eq!(masked(&ours), masked(&theirs), "encrypted layouts differ for:\n{plain}");
@@ -93,17 +117,25 @@ fn comment_aads(text: &str, plain: &str) -> Vec<String> {
 
 #[test]
 fn agrees_on_generated_documents() {
-    let (mut taken, mut tried) = (0, 0);
+    let (mut taken, mut tried, mut cut, mut taken_in_pieces) = (0, 0, 0, 0);
     for case in generated(3000) {
         let plain = if case.seed % 2 == 0 { without_comment_lines(&case.plain) } else { case.plain };
         if encrypted(&plain, &case.rule, case.mac_only_encrypted, case.indent).is_none() {
             continue;
         }
         tried += 1;
-        if agrees(&plain, &case.rule, case.mac_only_encrypted, case.indent) {
-            taken += 1;
+        if !agrees(&plain, &case.rule, case.mac_only_encrypted, case.indent) {
+            continue;
+        }
+        taken += 1;
+        if cuts(&plain, plain.len(), SMALL_PIECES).len() > 1 {
+            cut += 1;
+            let in_pieces = agrees_in(&plain, &case.rule, case.mac_only_encrypted, case.indent, SMALL_PIECES);
+            taken_in_pieces += usize::from(in_pieces);
         }
     }
+    // What the one pass takes whole and can cut, it takes in pieces.
+    assert!(cut > 50 && taken_in_pieces == cut, "{taken_in_pieces} of {cut} taken in pieces");
     assert!(taken > 150, "the one pass took only {taken} of {tried} generated files");
     assert!(taken < tried, "no generated file was declined ({taken} of {tried})");
 }
@@ -126,7 +158,47 @@ fn metadata_goes_at_the_column_of_an_indented_document() {
 
 #[test]
 fn declines_what_the_tree_must_handle() {
-    for plain in ["sops:\n    x: 1\n", "a: 1\na: 2\n", "1: x\n", "a: &x 1\nb: *x\n", "a: {b: 1}\n", "- a\n"] {
+    let cases = [
+        "sops:\n    x: 1\n",
+        "a: 1\na: 2\n",
+        "1: x\n",
+        "a: &x 1\nb: *x\n",
+        "a: {b: 1}\n",
+        "- a\n",
+        // A key repeated in another piece; `sops` in a piece other than the first.
+        "a: 1\nb: 2\na: 3\n",
+        "a: 1\nb: 2\nsops: 3\n",
+        // Several documents, whose second would read as a piece's first
+        // (the block scanner refuses document markers; `cuts` does not cut
+        // at them either).
+        "a: 1\n...\nb: 2\nc: 3\n",
+        "a: 1\n---\nb: 2\nc: 3\n",
+    ];
+    for plain in cases {
         assert!(one_pass(plain, &default_rule(), false, 4).is_none(), "taken:\n{plain}");
+        assert!(one_pass_in(plain, &default_rule(), false, 4, SMALL_PIECES).is_none(), "taken:\n{plain}");
+    }
+}
+
+/// Lines that look like top-level keys inside a quoted scalar or a flow
+/// collection would be cuts; the file is declined or read as it is whole.
+#[test]
+fn lines_that_only_look_like_keys_are_not_misread() {
+    for plain in ["a: \"one\nb: two\"\nc: 3\n", "a: 'one\nb: two'\nc: 3\n", "a: [1,\nb, 2]\nc: 3\n"] {
+        assert!(cuts(plain, plain.len(), SMALL_PIECES).len() > 1, "{plain}");
+        agrees(plain, &default_rule(), false, 4);
+        assert!(one_pass_in(plain, &default_rule(), false, 4, SMALL_PIECES).is_none(), "{plain}");
+    }
+}
+
+#[test]
+fn a_file_encrypted_in_pieces_reads_as_it_does_whole() {
+    let plain: String = (0..40)
+        .map(|i| format!("k{i}:\n    # in k{i}\n    - x: |\n        line {i}\n    - {i}\n# c{i}\n"))
+        .collect();
+    for count in [2, 3, 7, 64] {
+        let pieces = Pieces { count, min_len: 1 };
+        assert_eq!(cuts(&plain, plain.len(), pieces).len(), count.min(40));
+        assert!(agrees_in(&plain, &default_rule(), false, 4, pieces), "declined in {count} pieces");
     }
 }
