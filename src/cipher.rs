@@ -187,9 +187,19 @@ struct Fields {
 
 impl Fields {
     fn parse(text: &str) -> Result<Fields, EnvelopeError> {
-        match Fields::parse_as_written(text) {
+        match Fields::parse_as_written(text.as_bytes()) {
             Some(fields) => Ok(fields),
             None => Fields::parse_each(text),
+        }
+    }
+
+    /// [`parse`](Self::parse) of bytes: an envelope as written needs no
+    /// UTF-8 check of its own (its fields are base64 by then), which was a
+    /// pass over every envelope; anything else is checked, then parsed.
+    fn parse_bytes(bytes: &[u8]) -> Result<Fields, EnvelopeError> {
+        match Fields::parse_as_written(bytes) {
+            Some(fields) => Ok(fields),
+            None => Fields::parse_each(std::str::from_utf8(bytes).map_err(|_| EnvelopeError::Malformed)?),
         }
     }
 
@@ -201,10 +211,9 @@ impl Fields {
     /// the same ones (a property test holds it to that). Anything else,
     /// `None`, is read field by field. Searching for each field was a fifth
     /// of decrypting a value.
-    fn parse_as_written(text: &str) -> Option<Fields> {
+    fn parse_as_written(bytes: &[u8]) -> Option<Fields> {
         const AES: &[u8] = b"ENC[AES256_GCM,data:";
         const XCHACHA: &[u8] = b"ENC[XCHACHA20_POLY1305,data:";
-        let bytes = text.as_bytes();
         let (cipher, data_start) = if bytes.starts_with(AES) {
             (CipherKind::Aes256Gcm, AES.len())
         } else if bytes.starts_with(XCHACHA) {
@@ -218,7 +227,8 @@ impl Fields {
         }
         // The type is the text after the last comma, at most `comment`.
         let type_at = (close.saturating_sub(14)..close).rev().find(|&at| bytes[at] == b',')?;
-        let value_type = ValueType::parse(text.get(type_at..close)?.strip_prefix(",type:")?)?;
+        let type_name = bytes.get(type_at..close)?.strip_prefix(b",type:")?;
+        let value_type = ValueType::parse(std::str::from_utf8(type_name).ok()?)?;
         let tag_at = type_at.checked_sub(base64_len(TAG_LEN) + ",tag:".len())?;
         let iv_at = tag_at.checked_sub(base64_len(cipher.iv_len()) + ",iv:".len())?;
         if iv_at <= data_start
@@ -616,8 +626,7 @@ impl ValueCipher {
         mut text: SecretBytes,
         aad: &[u8],
     ) -> Result<(ValueType, SecretBytes), EnvelopeError> {
-        let fields =
-            Fields::parse(std::str::from_utf8(text.as_bytes()).map_err(|_| EnvelopeError::Malformed)?)?;
+        let fields = Fields::parse_bytes(text.as_bytes())?;
         let buffer = text.bytes_mut();
         let len =
             decode_base64_in_place(buffer, fields.data.clone()).ok_or(EnvelopeError::BadBase64("data"))?;

@@ -149,8 +149,13 @@ fn plain_shortest(value: f64) -> String {
 /// two exponent digits.
 fn format_e(value: f64, exp_char: char) -> String {
     let (digits, exp) = shortest_digits(value);
+    e_from_digits(value.is_sign_negative(), &digits, exp, exp_char)
+}
+
+/// The `%e` form of `d1.d2d3... * 10^exp`, with a sign.
+fn e_from_digits(negative: bool, digits: &str, exp: i32, exp_char: char) -> String {
     let mut out = String::with_capacity(digits.len() + 6);
-    if value.is_sign_negative() {
+    if negative {
         out.push('-');
     }
     out.push_str(&digits[..1]);
@@ -188,8 +193,14 @@ fn format_float_g(value: f64, exp_char: char) -> String {
     if value == 0.0 {
         return if value.is_sign_negative() { "-0".to_owned() } else { "0".to_owned() };
     }
-    let (_, exp) = shortest_digits(value);
-    if !(-4..6).contains(&exp) { format_e(value, exp_char) } else { plain_shortest(value) }
+    // The digits once for both forms: finding them is most of the work.
+    let (digits, exp) = shortest_digits(value);
+    let negative = value.is_sign_negative();
+    if !(-4..6).contains(&exp) {
+        e_from_digits(negative, &digits, exp, exp_char)
+    } else {
+        plain_from_digits(negative, &digits, exp)
+    }
 }
 
 /// How go-yaml v3 writes a float: `'g'` shortest, with `.inf`, `-.inf` and
