@@ -77,7 +77,7 @@ pub fn decrypt(
     styles: Option<&StyleMemory>,
     options: &StoreOptions,
 ) -> Option<StreamDecrypted> {
-    decrypt_in(text, sops_start, leaves, styles, options, Pieces::for_this_machine())
+    decrypt_in(text, sops_start, leaves, styles, options, Pieces::for_this_machine(sops_start))
 }
 
 /// [`decrypt`], cut into at most `pieces`.
@@ -136,7 +136,7 @@ pub fn encrypt(
     options: &StoreOptions,
     metadata: impl FnOnce(StreamEncrypted) -> crate::error::Result<crate::tree::Node>,
 ) -> Option<crate::error::Result<Vec<u8>>> {
-    encrypt_in(text, leaves, options, metadata, Pieces::for_this_machine())
+    encrypt_in(text, leaves, options, metadata, Pieces::for_this_machine(text.len()))
 }
 
 /// [`encrypt`], cut into at most `pieces`.

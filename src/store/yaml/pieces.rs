@@ -48,12 +48,17 @@ const MAX_PIECES: usize = 8;
 const MIN_PIECE_BYTES: usize = 128 * 1024;
 
 impl Pieces {
-    /// As many pieces as the process may run threads at once (the
-    /// scheduler's affinity and cgroup quota included), each at least
-    /// 128 KiB. The fuzzer cuts even its small inputs.
-    pub fn for_this_machine() -> Pieces {
+    /// For a body of `len` bytes: as many pieces as the process may run
+    /// threads at once (the scheduler's affinity and cgroup quota
+    /// included), each at least 128 KiB. A body too small for two pieces
+    /// does not ask (on Linux the answer reads the cgroup's files), so
+    /// small files pay nothing. The fuzzer cuts even its small inputs.
+    pub fn for_this_machine(len: usize) -> Pieces {
         if cfg!(fuzzing) {
             return Pieces { count: 3, min_len: 1 };
+        }
+        if len < 2 * MIN_PIECE_BYTES {
+            return Pieces::one();
         }
         let count = std::thread::available_parallelism().map_or(1, |n| n.get()).min(MAX_PIECES);
         Pieces { count, min_len: MIN_PIECE_BYTES }
@@ -189,6 +194,8 @@ mod tests {
 
     #[test]
     fn small_files_are_one_piece() {
+        let one = Pieces::for_this_machine(2 * super::MIN_PIECE_BYTES - 1);
+        assert_eq!((one.count, one.min_len), (1, usize::MAX));
         let text = "a: 1\nb: 2\n";
         assert_eq!(cuts(text, text.len(), Pieces { count: 8, min_len: 1024 }), vec![0]);
         assert_eq!(cuts(text, text.len(), Pieces::one()), vec![0]);
