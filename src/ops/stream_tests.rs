@@ -19,7 +19,14 @@ fn fixtures() -> std::path::PathBuf {
 fn services_with(keys: &[&str]) -> KeyServices {
     let identities: String =
         keys.iter().map(|k| std::fs::read_to_string(fixtures().join("keys").join(k)).unwrap()).collect();
-    KeyServices::new(Environment::empty().with("SOPS_AGE_KEY", &identities))
+    // The files with KMS keys must fail without the network: no instance
+    // metadata probe (whose answer carried a date and made the two paths'
+    // errors differ by a second), and no KMS endpoint but a closed local port.
+    let env = Environment::empty()
+        .with("SOPS_AGE_KEY", &identities)
+        .with("AWS_EC2_METADATA_DISABLED", "true")
+        .with("AWS_ENDPOINT_URL_KMS", "http://127.0.0.1:9");
+    KeyServices::new(env)
 }
 
 fn request() -> DecryptRequest {
