@@ -118,9 +118,9 @@ pub fn read_file(path: &Path, limit: SizeLimit) -> io::Result<Vec<u8>> {
 /// Read a stream (standard input) to its end, failing once more than
 /// `limit` bytes were read. The buffer is grown by hand and wiped when
 /// dropped, so no freed allocation keeps a copy of what was read.
-pub fn read_stream(mut reader: impl io::Read, limit: SizeLimit) -> io::Result<zeroize::Zeroizing<Vec<u8>>> {
-    let mut buffer = zeroize::Zeroizing::new(Vec::with_capacity(64 << 10));
-    let mut chunk = zeroize::Zeroizing::new(vec![0u8; 64 << 10]);
+pub fn read_stream(mut reader: impl io::Read, limit: SizeLimit) -> io::Result<crate::secret::SecretVec> {
+    let mut buffer = crate::secret::SecretVec::new(Vec::with_capacity(64 << 10));
+    let mut chunk = crate::secret::SecretVec::new(vec![0u8; 64 << 10]);
     loop {
         let read = match reader.read(&mut chunk) {
             Ok(0) => break,
@@ -132,7 +132,7 @@ pub fn read_stream(mut reader: impl io::Read, limit: SizeLimit) -> io::Result<ze
             return Err(limit.exceeded());
         }
         if buffer.len() + read > buffer.capacity() {
-            let mut bigger = zeroize::Zeroizing::new(Vec::new());
+            let mut bigger = crate::secret::SecretVec::new(Vec::new());
             bigger
                 .try_reserve_exact((buffer.capacity() * 2).max(buffer.len() + read))
                 .map_err(io::Error::other)?;

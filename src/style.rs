@@ -27,7 +27,7 @@
 use std::collections::BTreeMap;
 
 use foldhash::{HashMap, HashMapExt};
-use zeroize::{Zeroize, Zeroizing};
+use zeroize::Zeroizing;
 
 use crate::cipher::{CipherKind, Envelope, ValueCipher};
 use crate::secret::SecretBytes;
@@ -50,7 +50,7 @@ pub struct StyleMemory {
 impl Drop for StyleMemory {
     fn drop(&mut self) {
         for text in self.by_place.values_mut() {
-            text.zeroize();
+            crate::secret::wipe_string(text);
         }
     }
 }

@@ -5,8 +5,6 @@
 use std::io::Write;
 use std::path::{Path, PathBuf};
 
-use zeroize::Zeroizing;
-
 use super::args::{KeyArgs, OutputArgs, SelectionArgs, TypeArgs};
 use crate::config::{self, Config, CreationRule, split_list};
 use crate::env::Environment;
@@ -51,7 +49,7 @@ impl Context {
     }
 
     /// Read standard input within the size limit.
-    pub fn read_stdin(&self) -> Result<Zeroizing<Vec<u8>>> {
+    pub fn read_stdin(&self) -> Result<crate::secret::SecretVec> {
         fsio::read_stream(std::io::stdin().lock(), self.size_limit)
             .map_err(|source| Error::ReadInput { path: PathBuf::from("<stdin>"), source })
     }
@@ -88,7 +86,7 @@ impl Context {
 
 /// The bytes to work on and the names that go with them.
 pub struct Input {
-    pub bytes: Zeroizing<Vec<u8>>,
+    pub bytes: crate::secret::SecretVec,
     /// The file read, when not stdin.
     pub path: Option<PathBuf>,
     /// The name used for format detection and rule matching.
@@ -110,7 +108,7 @@ pub fn read_input(
         Some(path) if path.as_os_str() != "-" => {
             let bytes = ctx.read_file(path)?;
             let name = types.filename_override.clone().unwrap_or_else(|| path.to_owned());
-            Ok(Input { bytes: Zeroizing::new(bytes), path: Some(path.to_owned()), name })
+            Ok(Input { bytes: crate::secret::SecretVec::new(bytes), path: Some(path.to_owned()), name })
         }
         _ => {
             if output.in_place {

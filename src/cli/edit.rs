@@ -14,8 +14,6 @@ use std::path::Path;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 
-use zeroize::Zeroizing;
-
 use super::args::{EditArgs, EncryptArgs, OutputArgs};
 use super::common::{self, Context, Destination};
 use super::encrypt::{self, LegacyOptions};
@@ -71,7 +69,7 @@ struct Session<'a> {
 
 impl Session<'_> {
     /// Run the editor on the temporary file and read what it left.
-    fn edit(&self) -> Result<Zeroizing<Vec<u8>>> {
+    fn edit(&self) -> Result<crate::secret::SecretVec> {
         self.editing.store(true, Ordering::SeqCst);
         let status =
             std::process::Command::new(&self.editor[0]).args(&self.editor[1..]).arg(self.temp).status();
@@ -87,7 +85,7 @@ impl Session<'_> {
             Err(e) => return Err(Error::Editor(format!("could not run {}: {e}", self.editor[0]))),
         }
         crate::fsio::read_file(self.temp, self.size_limit)
-            .map(Zeroizing::new)
+            .map(crate::secret::SecretVec::new)
             .map_err(|source| Error::ReadInput { path: "<edited file>".into(), source })
     }
 

@@ -9,8 +9,6 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicU32, Ordering};
 use std::time::Duration;
 
-use zeroize::Zeroizing;
-
 use super::args::{ExecEnvArgs, ExecFileArgs, OpenArgs};
 use super::common::Context;
 use super::signals::SignalCleanup;
@@ -287,7 +285,7 @@ const O_NONBLOCK: i32 = 0x4;
 /// does not leave this thread hanging.
 fn spawn_fifo_writer(
     path: PathBuf,
-    data: Zeroizing<Vec<u8>>,
+    data: crate::secret::SecretVec,
     done: Arc<AtomicBool>,
 ) -> std::thread::JoinHandle<()> {
     std::thread::spawn(move || {

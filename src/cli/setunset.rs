@@ -74,7 +74,7 @@ fn strip_sources(mut node: Node) -> Node {
 }
 
 /// A value read for `set` as text; the bytes are wiped either way.
-fn utf8_value(mut bytes: zeroize::Zeroizing<Vec<u8>>, from: &str) -> Result<zeroize::Zeroizing<String>> {
+fn utf8_value(mut bytes: crate::secret::SecretVec, from: &str) -> Result<zeroize::Zeroizing<String>> {
     match String::from_utf8(std::mem::take(&mut *bytes)) {
         Ok(text) => Ok(zeroize::Zeroizing::new(text)),
         Err(error) => {
@@ -100,7 +100,7 @@ pub fn set(ctx: &Context, services: &KeyServices, args: &SetArgs) -> Result<()> 
         (false, true, Some(file)) => {
             let bytes = crate::fsio::read_file(Path::new(file), ctx.size_limit)
                 .map_err(|source| Error::ReadInput { path: file.into(), source })?;
-            utf8_value(zeroize::Zeroizing::new(bytes), file)?
+            utf8_value(crate::secret::SecretVec::new(bytes), file)?
         }
         (false, _, Some(value)) => zeroize::Zeroizing::new(value.clone()),
         (false, _, None) => {

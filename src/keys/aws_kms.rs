@@ -48,7 +48,6 @@ use aws_sdk_kms::error::{DisplayErrorContext, ProvideErrorMetadata, SdkError};
 use aws_sdk_kms::primitives::Blob;
 use base64::Engine;
 use base64::engine::general_purpose::STANDARD;
-use zeroize::Zeroizing;
 
 use super::{FailureKind, KeyFailure, KeyServices, KmsKey};
 use crate::env::Environment;
@@ -124,7 +123,7 @@ impl KmsKey {
                 .await
                 .map_err(|e| kms_failure(e, "Decrypt", &endpoint))?;
             // Taken out of the answer, not copied: this is the only copy.
-            answer.plaintext.take().map(|blob| Zeroizing::new(blob.into_inner())).ok_or_else(|| {
+            answer.plaintext.take().map(|blob| SecretVec::new(blob.into_inner())).ok_or_else(|| {
                 KeyFailure::new(
                     FailureKind::Provider,
                     format!("KMS Decrypt at {endpoint} returned no plaintext"),

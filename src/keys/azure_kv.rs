@@ -105,7 +105,7 @@ impl AzureKvKey {
             .as_str()
             .and_then(decode_base64url)
             .ok_or_else(|| malformed("decrypt", "no base64url `value` field"))?;
-        Ok(Zeroizing::new(plaintext))
+        Ok(SecretVec::new(plaintext))
     }
 }
 

@@ -76,7 +76,7 @@ impl GcpKmsKey {
             .as_str()
             .and_then(|p| STANDARD.decode(p).ok())
             .ok_or_else(|| malformed(&self.resource_id, "decrypt", "no base64 `plaintext` field"))?;
-        Ok(Zeroizing::new(plaintext))
+        Ok(crate::secret::SecretVec::new(plaintext))
     }
 }
 

@@ -13,8 +13,6 @@
 //! chain of multiplications (a^254) instead of a table lookup indexed by a
 //! secret.
 
-use zeroize::Zeroizing;
-
 /// Multiply in GF(2^8) without branches or tables.
 fn mul(a: u8, b: u8) -> u8 {
     let mut a = a;
@@ -65,7 +63,11 @@ pub enum ShamirError {
 
 /// Split `secret` into `parts` shares, any `threshold` of which rebuild it.
 /// Share i has x-coordinate i + 1.
-pub fn split(secret: &[u8], parts: usize, threshold: usize) -> Result<Vec<Zeroizing<Vec<u8>>>, ShamirError> {
+pub fn split(
+    secret: &[u8],
+    parts: usize,
+    threshold: usize,
+) -> Result<Vec<crate::secret::SecretVec>, ShamirError> {
     if threshold < 2 {
         return Err(ShamirError::ThresholdTooSmall(threshold));
     }
@@ -75,9 +77,9 @@ pub fn split(secret: &[u8], parts: usize, threshold: usize) -> Result<Vec<Zeroiz
     if parts > 255 {
         return Err(ShamirError::TooManyParts(parts));
     }
-    let mut shares: Vec<Zeroizing<Vec<u8>>> =
-        (0..parts).map(|_| Zeroizing::new(Vec::with_capacity(secret.len() + 1))).collect();
-    let mut coefficients = Zeroizing::new(vec![0u8; threshold - 1]);
+    let mut shares: Vec<crate::secret::SecretVec> =
+        (0..parts).map(|_| crate::secret::SecretVec::new(Vec::with_capacity(secret.len() + 1))).collect();
+    let mut coefficients = crate::secret::SecretVec::new(vec![0u8; threshold - 1]);
     for &byte in secret {
         getrandom::getrandom(&mut coefficients).map_err(|_| ShamirError::Random)?;
         for (index, share) in shares.iter_mut().enumerate() {
@@ -99,7 +101,7 @@ pub fn split(secret: &[u8], parts: usize, threshold: usize) -> Result<Vec<Zeroiz
 
 /// Rebuild the secret from shares (Lagrange interpolation at x = 0). Any
 /// number of shares at or above the threshold gives the same result.
-pub fn combine(shares: &[&[u8]]) -> Result<Zeroizing<Vec<u8>>, ShamirError> {
+pub fn combine(shares: &[&[u8]]) -> Result<crate::secret::SecretVec, ShamirError> {
     if shares.len() < 2 {
         return Err(ShamirError::NotEnoughShares);
     }
@@ -130,7 +132,7 @@ pub fn combine(shares: &[&[u8]]) -> Result<Zeroizing<Vec<u8>>, ShamirError> {
             mul(numerator, inv(denominator))
         })
         .collect();
-    let mut secret = Zeroizing::new(vec![0u8; len - 1]);
+    let mut secret = crate::secret::SecretVec::new(vec![0u8; len - 1]);
     for (j, out) in secret.iter_mut().enumerate() {
         let mut value = 0u8;
         for (share, &b) in shares.iter().zip(&basis) {

@@ -13,7 +13,6 @@ mod stream;
 pub mod update;
 
 use subtle::ConstantTimeEq;
-use zeroize::Zeroizing;
 
 use crate::cipher::{CipherKind, Envelope, ValueCipher};
 use crate::error::{Error, MacProblem, Result};
@@ -206,7 +205,7 @@ pub struct DecryptRequest {
 
 /// The plaintext, and what the user should be told about it.
 pub struct Decrypted {
-    pub output: Zeroizing<Vec<u8>>,
+    pub output: crate::secret::SecretVec,
     pub warnings: Vec<Warning>,
 }
 
@@ -314,7 +313,7 @@ pub fn decrypt(
             )?
         }
     };
-    Ok(Decrypted { output: Zeroizing::new(output), warnings: opened.warnings })
+    Ok(Decrypted { output: crate::secret::SecretVec::new(output), warnings: opened.warnings })
 }
 
 /// Remove the `sops` entry from every document and read the first one.

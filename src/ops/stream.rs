@@ -12,8 +12,6 @@
 //! body is taken, so a declined file's keys are wrapped once, by the
 //! general path.
 
-use zeroize::Zeroizing;
-
 use super::{
     DecryptRequest, Decrypted, EncryptRequest, Sealing, empty_list_style, take_metadata, verify_mac,
 };
@@ -76,7 +74,10 @@ pub(super) fn decrypt_yaml(input: &Source, request: &DecryptRequest, services: &
     {
         return Streamed::Done(Err(error));
     }
-    Streamed::Done(Ok(Decrypted { output: Zeroizing::new(done.output), warnings: done.warnings }))
+    Streamed::Done(Ok(Decrypted {
+        output: crate::secret::SecretVec::new(done.output),
+        warnings: done.warnings,
+    }))
 }
 
 /// Encrypt `input` in one pass if it is YAML of the block subset. The key

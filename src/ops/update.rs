@@ -91,10 +91,10 @@ pub fn plaintext_of(
     opened: &Opened,
     format: Format,
     options: &StoreOptions,
-) -> Result<zeroize::Zeroizing<Vec<u8>>> {
+) -> Result<crate::secret::SecretVec> {
     let same_format = opened.parsed.layout.format() == format;
     store::emit(format, &opened.parsed.tree, same_format.then_some(&opened.parsed.layout), None, options)
-        .map(zeroize::Zeroizing::new)
+        .map(crate::secret::SecretVec::new)
 }
 
 /// Seal an edited plaintext of an opened file: the edited text's layout is

@@ -17,7 +17,6 @@ pub mod yaml;
 
 use foldhash::{HashMap, HashMapExt};
 use std::path::Path;
-use zeroize::Zeroizing;
 
 use crate::error::Result;
 use crate::tree::{Node, Tree};
@@ -171,7 +170,7 @@ impl Layout {
 /// become the YAML, JSON or TOML layout's source as they are; lent, they are
 /// copied once, as the layout must keep the text it splices into. Wiped
 /// when dropped, as they may be plaintext.
-pub struct Source(Zeroizing<Vec<u8>>);
+pub struct Source(crate::secret::SecretVec);
 
 impl Source {
     pub fn bytes(&self) -> &[u8] {
@@ -179,15 +178,15 @@ impl Source {
     }
 }
 
-impl From<Zeroizing<Vec<u8>>> for Source {
-    fn from(bytes: Zeroizing<Vec<u8>>) -> Source {
+impl From<crate::secret::SecretVec> for Source {
+    fn from(bytes: crate::secret::SecretVec) -> Source {
         Source(bytes)
     }
 }
 
 impl From<Vec<u8>> for Source {
     fn from(bytes: Vec<u8>) -> Source {
-        Source(Zeroizing::new(bytes))
+        Source(crate::secret::SecretVec::new(bytes))
     }
 }
 
@@ -195,7 +194,7 @@ impl From<Vec<u8>> for Source {
 /// a `str`): copied once.
 impl<T: AsRef<[u8]> + ?Sized> From<&T> for Source {
     fn from(bytes: &T) -> Source {
-        Source(Zeroizing::new(bytes.as_ref().to_vec()))
+        Source(crate::secret::SecretVec::new(bytes.as_ref().to_vec()))
     }
 }
 

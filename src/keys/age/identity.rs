@@ -342,9 +342,9 @@ pub(super) fn read_secret(
     mut reader: impl Read,
     limit: u64,
     size_hint: usize,
-) -> io::Result<Zeroizing<Vec<u8>>> {
+) -> io::Result<crate::secret::SecretVec> {
     let limit = usize::try_from(limit).unwrap_or(usize::MAX);
-    let mut buffer = Zeroizing::new(Vec::with_capacity(size_hint.clamp(64, limit) + 1));
+    let mut buffer = crate::secret::SecretVec::new(Vec::with_capacity(size_hint.clamp(64, limit) + 1));
     let mut chunk = Zeroizing::new([0u8; 4096]);
     loop {
         let read = match reader.read(&mut chunk[..]) {
@@ -357,8 +357,9 @@ pub(super) fn read_secret(
             return Err(io::Error::other(format!("larger than {limit} bytes")));
         }
         if buffer.len() + read > buffer.capacity() {
-            let mut bigger =
-                Zeroizing::new(Vec::with_capacity((buffer.capacity() * 2).max(buffer.len() + read)));
+            let mut bigger = crate::secret::SecretVec::new(Vec::with_capacity(
+                (buffer.capacity() * 2).max(buffer.len() + read),
+            ));
             bigger.extend_from_slice(&buffer);
             buffer = bigger;
         }
@@ -372,7 +373,7 @@ pub(super) enum ReadFailure {
     Other(String),
 }
 
-pub(super) fn read_secret_file(path: &Path, limit: u64) -> Result<Zeroizing<Vec<u8>>, ReadFailure> {
+pub(super) fn read_secret_file(path: &Path, limit: u64) -> Result<crate::secret::SecretVec, ReadFailure> {
     let file = File::open(path).map_err(|e| match e.kind() {
         io::ErrorKind::NotFound => ReadFailure::NotFound,
         _ => ReadFailure::Other(format!("cannot read: {e}")),

@@ -13,8 +13,6 @@ use std::io::{self, Read};
 use std::process::{Command, Stdio};
 use std::sync::{Arc, Mutex, PoisonError};
 
-use zeroize::Zeroizing;
-
 use super::identities::{KEY_CMD_VAR, RECIPIENT_VAR};
 use super::identity::{IDENTITY_FILE_LIMIT, Parsed, parse_identity_text, read_secret};
 
@@ -61,7 +59,7 @@ impl KeyCommand {
         outcome
     }
 
-    fn run(&self, recipient: &str) -> Result<Zeroizing<Vec<u8>>, String> {
+    fn run(&self, recipient: &str) -> Result<crate::secret::SecretVec, String> {
         let argv = self.argv.as_ref().map_err(|why| format!("cannot split the command: {why}"))?;
         let program = &argv[0];
         let mut child = Command::new(program)

@@ -12,7 +12,6 @@ use std::io::{Read, Write};
 use std::sync::{Arc, Mutex, PoisonError};
 
 use ::age::secrecy::SecretString;
-use zeroize::Zeroizing;
 
 /// Whoever answers the questions that identities ask while unwrapping.
 ///
@@ -65,8 +64,8 @@ fn open_terminal() -> Result<File, String> {
 
 /// Reads one line from the terminal into a buffer that is wiped when
 /// dropped. Byte by byte, so no reader keeps a stray copy in its buffer.
-fn read_line(tty: &mut File) -> Result<Zeroizing<Vec<u8>>, String> {
-    let mut line = Zeroizing::new(Vec::with_capacity(128));
+fn read_line(tty: &mut File) -> Result<crate::secret::SecretVec, String> {
+    let mut line = crate::secret::SecretVec::new(Vec::with_capacity(128));
     let mut byte = [0u8; 1];
     loop {
         match tty.read(&mut byte) {
@@ -76,7 +75,7 @@ fn read_line(tty: &mut File) -> Result<Zeroizing<Vec<u8>>, String> {
                 if line.len() == line.capacity() {
                     // Grow by hand so the old allocation is wiped, not freed
                     // with the secret still in it.
-                    let mut bigger = Zeroizing::new(Vec::with_capacity(line.capacity() * 2));
+                    let mut bigger = crate::secret::SecretVec::new(Vec::with_capacity(line.capacity() * 2));
                     bigger.extend_from_slice(&line);
                     line = bigger;
                 }
@@ -134,7 +133,7 @@ fn stty(tty: &File, args: &[&str]) -> Result<String, String> {
 }
 
 impl TerminalPrompter {
-    fn ask(&self, prompt: &str, hidden: bool) -> Result<Zeroizing<Vec<u8>>, String> {
+    fn ask(&self, prompt: &str, hidden: bool) -> Result<crate::secret::SecretVec, String> {
         let _one_at_a_time = TERMINAL.lock().unwrap_or_else(PoisonError::into_inner);
         let mut tty = open_terminal()?;
         tty.write_all(prompt.as_bytes())

@@ -112,7 +112,7 @@ impl Record {
 /// them, indexed by [`Src`].
 pub struct Layout {
     /// The input as given; it is plaintext, so it is wiped when dropped.
-    text: Zeroizing<Vec<u8>>,
+    text: crate::secret::SecretVec,
     records: Vec<Record>,
     /// Empty lines after the last record.
     trailing_blank_lines: u32,

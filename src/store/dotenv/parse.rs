@@ -255,7 +255,7 @@ pub fn parse(input: &[u8]) -> Result<(Tree, Layout)> {
         items.insert(0, MapItem::Pair(Pair { key: Key::new("sops"), value: value? }));
     }
     let layout = Layout {
-        text: zeroize::Zeroizing::new(input.to_vec()),
+        text: crate::secret::SecretVec::new(input.to_vec()),
         records,
         trailing_blank_lines: blank_run,
         final_newline: input.last().is_none_or(|&b| b == b'\n'),

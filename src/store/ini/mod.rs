@@ -56,8 +56,6 @@ use foldhash::{HashMap, HashMapExt};
 use std::fmt;
 use std::ops::Range;
 
-use zeroize::Zeroizing;
-
 use crate::tree::{MapItem, Node, Scalar, Src, Tree, Value};
 
 pub use emit::{emit_fresh, emit_value};
@@ -151,7 +149,7 @@ enum Entry {
 /// value and comment in them, indexed by [`Src`].
 pub struct Layout {
     /// The input as given; it is plaintext, so it is wiped when dropped.
-    text: Zeroizing<Vec<u8>>,
+    text: crate::secret::SecretVec,
     entries: Vec<Entry>,
     /// The first `[sops]` section: from its header line to the next
     /// section's text or the end.

@@ -442,7 +442,7 @@ impl<'t> Reader<'t> {
         }
         let crlf = self.text.find('\n').is_some_and(|n| n > 0 && self.text.as_bytes()[n - 1] == b'\r');
         let layout = Layout {
-            text: Zeroizing::new(input.to_vec()),
+            text: crate::secret::SecretVec::new(input.to_vec()),
             entries: self.entries,
             sops: sops_span,
             crlf,

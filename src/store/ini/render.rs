@@ -20,8 +20,6 @@
 
 use std::borrow::Cow;
 
-use zeroize::Zeroizing;
-
 use crate::gofmt;
 use crate::secret::SecretBuf;
 use crate::tree::Scalar;
@@ -40,10 +38,10 @@ pub(super) fn value_text(scalar: &Scalar) -> Cow<'_, [u8]> {
 }
 
 /// A value as go-ini writes it after ` = `.
-pub(super) fn value_token(scalar: &Scalar) -> Zeroizing<Vec<u8>> {
+pub(super) fn value_token(scalar: &Scalar) -> crate::secret::SecretVec {
     let mut out = SecretBuf::with_capacity(16);
     write_value(&mut out, scalar);
-    Zeroizing::new(out.into_vec())
+    crate::secret::SecretVec::new(out.into_vec())
 }
 
 pub(super) fn write_value(out: &mut SecretBuf, scalar: &Scalar) {

@@ -50,8 +50,6 @@ mod tests_props;
 use std::fmt;
 use std::ops::Range;
 
-use zeroize::Zeroizing;
-
 use foldhash::{HashMap, HashMapExt};
 
 use crate::tree::{MapItem, Node, Scalar, SeqItem, Src, Tree, Value};
@@ -141,7 +139,7 @@ pub struct IndentUnit {
 /// them, indexed by [`Src`].
 pub struct Layout {
     /// The input as given; it is plaintext, so it is wiped when dropped.
-    text: Zeroizing<Vec<u8>>,
+    text: crate::secret::SecretVec,
     spans: Vec<Span>,
     /// The table index of the value of the last top-level `sops` member.
     sops: Option<u32>,

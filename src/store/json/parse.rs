@@ -22,8 +22,6 @@
 //! Strings are scanned first, eight bytes at a time, and decoded only when
 //! they contain escapes, so the common case is one scan and one copy.
 
-use zeroize::Zeroizing;
-
 use super::{FORMAT, IndentUnit, Layout, MAX_DEPTH, NONE, Span, word_at, word_needs_attention};
 use crate::error::{Error, Position, Result};
 use crate::secret::SecretBytes;
@@ -38,11 +36,11 @@ use crate::tree::{Document, Key, MapItem, Node, Pair, Scalar, SeqItem, Src, Tree
 /// is [`Error::LimitExceeded`]; empty input, syntax errors, invalid UTF-8
 /// and out-of-range numbers are [`Error::Parse`] with a line and column.
 pub fn parse(input: &[u8]) -> Result<(Tree, Layout)> {
-    parse_owned(Zeroizing::new(input.to_vec()))
+    parse_owned(crate::secret::SecretVec::new(input.to_vec()))
 }
 
 /// [`parse`], keeping `input` as the layout's text instead of a copy of it.
-pub fn parse_owned(input: Zeroizing<Vec<u8>>) -> Result<(Tree, Layout)> {
+pub fn parse_owned(input: crate::secret::SecretVec) -> Result<(Tree, Layout)> {
     if input.len() >= NONE as usize {
         return Err(Error::LimitExceeded { format: FORMAT, message: "the file is larger than 4 GiB".into() });
     }

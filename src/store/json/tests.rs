@@ -643,7 +643,7 @@ fn an_absurd_indentation_is_an_error_not_an_allocation() {
 
 #[test]
 fn parse_owned_keeps_the_given_bytes_as_the_layout_text_without_a_copy() {
-    let input = zeroize::Zeroizing::new(br#"{"a": 1, "b": ["x"]}"#.to_vec());
+    let input = crate::secret::SecretVec::new(br#"{"a": 1, "b": ["x"]}"#.to_vec());
     let address = input.as_ptr();
     let (_, layout) = super::parse_owned(input).unwrap();
     assert_eq!(layout.text.as_ptr(), address);

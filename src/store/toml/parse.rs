@@ -30,12 +30,12 @@ use crate::tree::{
 /// YAML file: there is nothing to encrypt, and an accidentally truncated
 /// file should not become a valid encrypted one.
 pub fn parse(input: &[u8]) -> Result<(Tree, Layout)> {
-    parse_owned(Zeroizing::new(input.to_vec()))
+    parse_owned(crate::secret::SecretVec::new(input.to_vec()))
 }
 
 /// [`parse`], keeping `input` as the layout's text instead of a copy of it
 /// (a decryption's input is four times its output).
-pub fn parse_owned(input: Zeroizing<Vec<u8>>) -> Result<(Tree, Layout)> {
+pub fn parse_owned(input: crate::secret::SecretVec) -> Result<(Tree, Layout)> {
     let text = crate::secret::into_text(input).map_err(|(bytes, offset)| {
         let at = position_of(&bytes, offset);
         Error::Parse { format: FORMAT, message: format!("invalid UTF-8 at {at}") }

@@ -606,7 +606,7 @@ fn key_groups_and_kms_context_read_back_through_from_node() {
 
 #[test]
 fn parse_owned_keeps_the_given_bytes_as_the_layout_text_without_a_copy() {
-    let input = zeroize::Zeroizing::new(b"a = 1 # one\n[t]\nb = \"x\"\n".to_vec());
+    let input = crate::secret::SecretVec::new(b"a = 1 # one\n[t]\nb = \"x\"\n".to_vec());
     let address = input.as_ptr();
     let (_, layout) = super::parse_owned(input).unwrap();
     assert_eq!(layout.text.as_ptr(), address);
@@ -614,6 +614,7 @@ fn parse_owned_keeps_the_given_bytes_as_the_layout_text_without_a_copy() {
 
 #[test]
 fn parse_owned_names_where_utf8_breaks() {
-    let err = super::parse_owned(zeroize::Zeroizing::new(b"a = 1\nb = \"x\xffy\"\n".to_vec())).unwrap_err();
+    let err =
+        super::parse_owned(crate::secret::SecretVec::new(b"a = 1\nb = \"x\xffy\"\n".to_vec())).unwrap_err();
     assert!(err.to_string().contains("invalid UTF-8 at line 2, column 7"), "{err}");
 }

@@ -23,7 +23,6 @@ use std::hash::BuildHasher;
 use foldhash::{HashMap, HashMapExt, HashSet};
 
 use granit_parser::{Event, Options, Parser, Placement, ScalarStyle, Span, StructureStyle};
-use zeroize::Zeroizing;
 
 use super::layout::{
     CollectionEntry, DocumentLayout, EntryKey, Layout, LayoutParts, OriginalEntry, ScalarPos, SrcEntry,
@@ -49,13 +48,13 @@ const FORMAT: &str = "yaml";
 /// The layout keeps a copy of `input`; [`parse_owned`] keeps the bytes
 /// themselves.
 pub fn parse(input: &[u8]) -> Result<(Tree, Layout)> {
-    parse_owned(Zeroizing::new(input.to_vec()))
+    parse_owned(crate::secret::SecretVec::new(input.to_vec()))
 }
 
 /// [`parse`], keeping `input` as the layout's source instead of a copy of
 /// it: a decryption's input is four times the size of its output, and a
 /// second copy of it was the largest single item of its peak memory.
-pub fn parse_owned(input: Zeroizing<Vec<u8>>) -> Result<(Tree, Layout)> {
+pub fn parse_owned(input: crate::secret::SecretVec) -> Result<(Tree, Layout)> {
     let text = crate::secret::into_text(input).map_err(|(bytes, offset)| {
         let (line, column) = line_column(&bytes, offset);
         Error::Parse { format: FORMAT, message: format!("invalid UTF-8 at line {line}, column {column}") }

@@ -18,8 +18,6 @@
 use foldhash::{HashMap, HashMapExt};
 use std::ops::Range;
 
-use zeroize::Zeroize;
-
 use super::emit::{self, ScalarContext};
 use super::layout::{CollectionEntry, Layout, OriginalEntry, ScalarPos, SrcEntry, TokenStyle};
 use super::splice_match::{OriginalItems, OriginalPairs};
@@ -171,7 +169,7 @@ impl Collector<'_> {
                 edits.push(Edit { range, text: start..texts.as_slice().len() });
             }
         }
-        text.zeroize();
+        crate::secret::wipe_string(&mut text);
     }
 
     fn map_items(&mut self, items: &[MapItem]) -> std::result::Result<(), NeedsFresh> {

@@ -460,7 +460,7 @@ fn duplicate_keys_are_refused_only_within_one_mapping() {
 
 #[test]
 fn parse_owned_keeps_the_given_bytes_as_the_source_without_a_copy() {
-    let input = zeroize::Zeroizing::new(b"a: 1 # one\nb: [2, 3]\n".to_vec());
+    let input = crate::secret::SecretVec::new(b"a: 1 # one\nb: [2, 3]\n".to_vec());
     let address = input.as_ptr();
     let (tree, layout) = super::parse_owned(input).unwrap();
     assert_eq!(layout.source.as_ptr(), address);
@@ -472,7 +472,7 @@ fn parse_owned_keeps_the_given_bytes_as_the_source_without_a_copy() {
 
 #[test]
 fn parse_owned_names_where_utf8_breaks() {
-    let err = super::parse_owned(zeroize::Zeroizing::new(b"a: 1\nb: x\xffy\n".to_vec())).unwrap_err();
+    let err = super::parse_owned(crate::secret::SecretVec::new(b"a: 1\nb: x\xffy\n".to_vec())).unwrap_err();
     assert!(err.to_string().contains("invalid UTF-8 at line 2, column 5"), "{err}");
 }
 
