@@ -39,20 +39,33 @@ use crate::tree::Scalar;
 /// content line; every other text has no newline. Keys are rendered as
 /// simple keys (see [`render_key`] for the explicit `? ` form).
 pub fn render_scalar(scalar: &Scalar, ctx: &ScalarContext) -> String {
-    let mut w = Writer::new();
+    // Room for the value, a block's indentation and the newline below, so
+    // the writer seldom grows (a literal block grew it two or three times).
+    let capacity = match scalar {
+        Scalar::Str(bytes) => bytes.len() + bytes.len() / 2 + ctx.block_indent + 16,
+        _ => 32,
+    };
+    let mut w = Writer::with_capacity(capacity);
     w.line_start = false;
     let place = Placement { flow: ctx.flow, simple_key: ctx.is_key };
     let indicator = ctx.block_indent.saturating_sub(ctx.parent_column).max(1);
     super::emit::write_any_scalar(&mut w, scalar, place, ctx.block_indent, indicator);
-    // Room for the newline below, so the plaintext is never reallocated.
-    let written = String::from_utf8_lossy(w.out.as_slice());
-    let mut text = String::with_capacity(written.len() + 1);
-    text.push_str(&written);
-    // Only block scalars hold a raw newline.
-    if text.contains('\n') && !text.ends_with('\n') {
-        text.push('\n');
+    // Only block scalars hold a raw newline; they end with one.
+    let written = w.out.as_slice();
+    if written.last() != Some(&b'\n') && memchr::memchr(b'\n', written).is_some() {
+        w.out.push(b'\n');
     }
-    text
+    // The writer's bytes are handed over, not copied: it writes only whole
+    // characters, so they are UTF-8.
+    match String::from_utf8(w.out.into_vec()) {
+        Ok(text) => text,
+        Err(error) => {
+            let mut bytes = error.into_bytes();
+            let text = String::from_utf8_lossy(&bytes).into_owned();
+            crate::secret::wipe_bytes(&mut bytes);
+            text
+        }
+    }
 }
 
 /// A string written in the given quoting style (`'` or `"`), when that
@@ -95,8 +108,12 @@ pub(crate) struct Writer {
 
 impl Writer {
     pub fn new() -> Writer {
+        Writer::with_capacity(64)
+    }
+
+    pub fn with_capacity(capacity: usize) -> Writer {
         Writer {
-            out: SecretBuf::with_capacity(64),
+            out: SecretBuf::with_capacity(capacity),
             column: 0,
             line_start: true,
             whitespace: true,
