@@ -244,14 +244,11 @@ impl Fields {
             tag: tag_at + ",tag:".len()..type_at,
             value_type,
         };
-        // Without an early exit, so the compiler checks many bytes at once.
-        let splits = |range: Range<usize>| {
-            bytes[range].iter().fold(false, |seen, &b| seen | (b == b',') | (b == b'\n'))
-        };
-        if splits(fields.data.clone()) | splits(fields.iv.clone()) | splits(fields.tag.clone()) {
-            return None;
-        }
-        Some(fields)
+        // From the data to the type, the only commas are the two just
+        // checked (before `iv:` and `tag:`), and there is no line break:
+        // one vectorized search instead of a test per byte.
+        let splits = memchr::memchr2_iter(b',', b'\n', &bytes[data_start..type_at]).count();
+        (splits == 2).then_some(fields)
     }
 
     /// Field by field, the way sops's regular expression reads them.
@@ -308,9 +305,13 @@ impl Envelope {
 
     /// The envelope text.
     pub fn to_text(&self) -> String {
-        let mut out = Vec::with_capacity(48 + (self.data.len() + self.iv.len() + self.tag.len()) * 4 / 3);
+        let name = self.cipher.envelope_name();
+        let type_name = self.value_type.as_str();
+        let encoded = base64_len(self.data.len()) + base64_len(self.iv.len()) + base64_len(self.tag.len());
+        let punctuation = "ENC[,data:,iv:,tag:,type:]".len();
+        let mut out = Vec::with_capacity(punctuation + name.len() + encoded + type_name.len());
         out.extend_from_slice(b"ENC[");
-        out.extend_from_slice(self.cipher.envelope_name().as_bytes());
+        out.extend_from_slice(name.as_bytes());
         out.extend_from_slice(b",data:");
         encode_base64_into(&self.data, &mut out);
         out.extend_from_slice(b",iv:");
@@ -318,7 +319,7 @@ impl Envelope {
         out.extend_from_slice(b",tag:");
         encode_base64_into(&self.tag, &mut out);
         out.extend_from_slice(b",type:");
-        out.extend_from_slice(self.value_type.as_str().as_bytes());
+        out.extend_from_slice(type_name.as_bytes());
         out.push(b']');
         String::from_utf8(out).expect("an envelope is ASCII")
     }
@@ -329,13 +330,30 @@ impl Envelope {
 /// Written out for the same reason as the decoder: envelope fields are
 /// short, and the engine's chunked encoder cost about 1,600 instructions
 /// for an envelope's three, a tenth of encrypting a value.
+///
+/// Each group of three bytes is two halves of twelve bits, each looked up
+/// as its two characters in one table (8 KB, built at compile time): two
+/// lookups a group instead of four, which were most of the cost (36
+/// instructions a group; sizing the output once and writing groups in
+/// place did not help).
 fn encode_base64_into(bytes: &[u8], out: &mut Vec<u8>) {
     const ALPHABET: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+    const PAIRS: [[u8; 2]; 4096] = {
+        let mut table = [[0; 2]; 4096];
+        let mut i = 0;
+        while i < 4096 {
+            table[i] = [ALPHABET[i >> 6], ALPHABET[i & 63]];
+            i += 1;
+        }
+        table
+    };
     let sextet = |word: u32, shift: u32| ALPHABET[(word >> shift) as usize & 63];
     let mut chunks = bytes.chunks_exact(3);
     for chunk in &mut chunks {
         let word = u32::from(chunk[0]) << 16 | u32::from(chunk[1]) << 8 | u32::from(chunk[2]);
-        out.extend_from_slice(&[sextet(word, 18), sextet(word, 12), sextet(word, 6), sextet(word, 0)]);
+        let [a, b] = PAIRS[(word >> 12) as usize & 0xfff];
+        let [c, d] = PAIRS[word as usize & 0xfff];
+        out.extend_from_slice(&[a, b, c, d]);
     }
     match *chunks.remainder() {
         [a] => {

@@ -261,6 +261,10 @@ proptest::proptest! {
         }
         let mut ours = Vec::new();
         super::encode_base64_into(&bytes, &mut ours);
-        proptest::prop_assert_eq!(String::from_utf8(ours).unwrap(), encoded);
+        proptest::prop_assert_eq!(&String::from_utf8(ours).unwrap(), &encoded);
+        // After what is already written, as in an envelope.
+        let mut after = b"ENC[".to_vec();
+        super::encode_base64_into(&bytes, &mut after);
+        proptest::prop_assert_eq!(String::from_utf8(after).unwrap(), format!("ENC[{encoded}"));
     }
 }
