@@ -29,7 +29,6 @@ use std::hash::BuildHasher;
 
 use foldhash::HashSet;
 use granit_parser::{Event, Placement, Span, StructureStyle};
-use zeroize::Zeroize;
 
 use super::layout::{ScalarPos, TokenStyle};
 use super::parse::{column_of, dash_before, resolve_scalar, token_end, token_start};
@@ -260,7 +259,9 @@ fn fits_together(readers: &[Reader<'_, '_, '_>]) -> bool {
 }
 
 /// How many values each path has had so far: a value's place in the style
-/// memory is `path#n`.
+/// memory is `path#n`. Only paths inside a sequence are counted: keys hold
+/// no colon (`Reader::key`) and are unique in their mapping, so any other
+/// path is one value's, `#0`.
 #[derive(Default)]
 struct Ordinals(foldhash::HashMap<String, usize>);
 
@@ -352,11 +353,12 @@ struct Styles<'m> {
 
 impl<'m> Styles<'m> {
     /// The remembered text of the next value at `path`, if any.
-    fn next_at(&mut self, path: &str) -> Option<&'m str> {
+    fn next_at(&mut self, path: &str, in_sequence: bool) -> Option<&'m str> {
         if !self.wanted.contains(path) {
             return None;
         }
-        let ordinal = self.ordinals.next(path);
+        // As when the memory was made: only paths in sequences repeat.
+        let ordinal = if in_sequence { self.ordinals.next(path) } else { 0 };
         self.place.clear();
         self.place.push_str(path);
         self.place.push('#');
@@ -547,10 +549,17 @@ impl<'t, 'w, 'm> Reader<'t, 'w, 'm> {
                 let site = LeafSite { source: self.text, line_break: "\n", pos: &pos };
                 let path = self.leaves.path();
                 let remembered = match &mut self.styling {
-                    Styling::Restore(Some(styles)) => styles.next_at(path),
+                    Styling::Restore(Some(styles)) => {
+                        styles.next_at(path, self.frames.iter().any(|frame| !frame.is_map))
+                    }
                     Styling::Restore(None) => None,
                     Styling::Remember { ordinals, memory } => {
-                        let ordinal = ordinals.next(path);
+                        // Keys here have no colon (the block reader takes
+                        // only plain words), so a path is a value's alone
+                        // unless a sequence holds it: only such paths are
+                        // counted (counting every path was 4% of encrypting).
+                        let in_sequence = self.frames.iter().any(|frame| !frame.is_map);
+                        let ordinal = if in_sequence { ordinals.next(path) } else { 0 };
                         if let Some(text) = styled_token(&site, &scalar, self.options) {
                             memory.remember(format!("{path}#{ordinal}"), text);
                         }
@@ -565,7 +574,7 @@ impl<'t, 'w, 'm> Reader<'t, 'w, 'm> {
                     };
                     let mut new_text = leaf_text(&site, scalar, self.options, remembered);
                     let written = self.replace(token, new_text.as_bytes());
-                    new_text.zeroize();
+                    crate::secret::wipe_string(&mut new_text);
                     written?;
                 }
                 self.value_done();
@@ -585,6 +594,12 @@ impl<'t, 'w, 'm> Reader<'t, 'w, 'm> {
         // Encrypting: a `sops` entry (already encrypted) and keys that are
         // not strings are errors the general path reports.
         if self.encrypting() && ((top_level && name == "sops") || !super::resolve::resolves_to_string(name)) {
+            return Err(Decline);
+        }
+        // A colon would let two values spell one path (`a:b` and `a` then
+        // `b`), which the style memory's places (`Ordinals`) rule out. The
+        // block reader takes no such key; this keeps that a rule here.
+        if memchr::memchr(b':', name.as_bytes()).is_some() {
             return Err(Decline);
         }
         if top_level && name == "sops" {
@@ -645,7 +660,7 @@ impl<'t, 'w, 'm> Reader<'t, 'w, 'm> {
         line.push(b'#');
         line.extend_from_slice(plaintext.as_bytes());
         let written = self.replace(range, &line);
-        line.zeroize();
+        crate::secret::wipe_bytes(&mut line);
         written
     }
 

@@ -202,3 +202,20 @@ fn a_file_encrypted_in_pieces_reads_as_it_does_whole() {
         assert!(agrees_in(&plain, &default_rule(), false, 4, pieces), "declined in {count} pieces");
     }
 }
+
+/// A key holding a colon spells the same path as a nested key (`a:b` and
+/// `a` then `b` are both `a:b:`), so two values would share a place in the
+/// style memory, and pieces, each counting places from zero, would give
+/// both `#0` (read whole, they are `#0` and `#1`). The one pass counts only
+/// paths inside sequences, which holds because it takes no key with a
+/// colon: such files, whole or in pieces, are the general path's.
+#[test]
+fn keys_with_a_colon_are_the_general_paths() {
+    let plain = "a:\n    b: \"x\"\nc: 1\na:b: 'y'\nd: 2\n";
+    let pieces = Pieces { count: 3, min_len: 1 };
+    assert!(cuts(plain, plain.len(), pieces).len() > 1);
+    for pieces in [Pieces::one(), pieces] {
+        assert!(one_pass_in(plain, &default_rule(), false, 4, pieces).is_none());
+    }
+    assert!(encrypted(plain, &default_rule(), false, 4).is_some(), "the general path takes it");
+}

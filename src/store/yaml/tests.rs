@@ -366,7 +366,7 @@ proptest::proptest! {
     /// with the emitter: whatever it accepts is written back as it was.
     #[test]
     fn plain_shortcut_agrees_with_the_emitter(
-        text in "[A-Za-z0-9][A-Za-z0-9_./ -]{0,90}|y|n|yes|No|ON|off|true|null|1e3|0x1F|12|1_000|.5",
+        text in "[A-Za-z0-9][A-Za-z0-9_./ -]{0,90}|y|n|yes|No|ON|off|true|false|True|FALSE|null|1e3|0x1F|12|1_000|.5|-?[0-9]{1,20}|[-+]0|0o17|-9223372036854775808",
         column in 0usize..40,
     ) {
         if let Some(resolved) = match super::resolve::resolve_plain(&text) {
