@@ -4,6 +4,7 @@
 #
 #   bench/profile.sh decrypt flat-10k.yaml       # OP: encrypt | decrypt | exec-env
 #   TOP=40 bench/profile.sh encrypt nested-1mb.yaml
+#   NO_BUILD=1 bench/profile.sh decrypt tiny.yaml  # profile target/release as it is
 #
 # Instruction counts repeat from run to run, unlike times on a shared
 # machine, so they are the number to compare before and after a change.
@@ -16,7 +17,7 @@ cd "$(dirname "$0")/.."
 root=$PWD
 
 if [ $# -ne 2 ]; then
-  sed -n '2,13p' "$0" | sed 's/^# \{0,1\}//'
+  sed -n '2,14p' "$0" | sed 's/^# \{0,1\}//'
   exit 2
 fi
 op=$1
@@ -25,7 +26,7 @@ case "$op" in encrypt | decrypt | exec-env) ;; *) echo "profile.sh: OP is encryp
 command -v valgrind > /dev/null || { echo "profile.sh: valgrind is required (apt-get install valgrind)" >&2; exit 1; }
 top=${TOP:-30}
 
-cargo build --release --locked --quiet
+[ -n "${NO_BUILD:-}" ] || cargo build --release --locked --quiet
 sopsrs="${CARGO_TARGET_DIR:-$root/target}/release/sops-rs"
 outdir="${CARGO_TARGET_DIR:-$root/target}/callgrind"
 mkdir -p "$outdir"
