@@ -449,13 +449,17 @@ impl<'a, E, F: FnMut(Event<'a>, Span) -> Result<(), E>> Scanner<'a, F> {
         // key. (Substring searches per value cost more than the scan.)
         let bytes = value.as_bytes();
         let mut end = bytes.len();
-        for i in memchr::memchr2_iter(b'#', b':', bytes) {
-            if bytes[i] == b'#' && i > 0 && bytes[i - 1] == b' ' {
-                end = i - 1;
-                break;
-            }
-            if bytes[i] == b':' && bytes.get(i + 1) == Some(&b' ') {
-                return decline();
+        // Both need a space: a value without one (every envelope, whose four
+        // colons each cost a search) is whole.
+        if memchr::memchr(b' ', bytes).is_some() {
+            for i in memchr::memchr2_iter(b'#', b':', bytes) {
+                if bytes[i] == b'#' && i > 0 && bytes[i - 1] == b' ' {
+                    end = i - 1;
+                    break;
+                }
+                if bytes[i] == b':' && bytes.get(i + 1) == Some(&b' ') {
+                    return decline();
+                }
             }
         }
         let text = value[..end].trim_end_matches(' ');
