@@ -228,7 +228,7 @@ impl Fields {
         // The type is the text after the last comma, at most `comment`.
         let type_at = (close.saturating_sub(14)..close).rev().find(|&at| bytes[at] == b',')?;
         let type_name = bytes.get(type_at..close)?.strip_prefix(b",type:")?;
-        let value_type = ValueType::parse(std::str::from_utf8(type_name).ok()?)?;
+        let value_type = ValueType::parse_bytes(type_name)?;
         let tag_at = type_at.checked_sub(base64_len(TAG_LEN) + ",tag:".len())?;
         let iv_at = tag_at.checked_sub(base64_len(cipher.iv_len()) + ",iv:".len())?;
         if iv_at <= data_start

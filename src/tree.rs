@@ -194,14 +194,20 @@ impl ValueType {
     }
 
     pub fn parse(text: &str) -> Option<ValueType> {
+        ValueType::parse_bytes(text.as_bytes())
+    }
+
+    /// [`parse`](Self::parse) of bytes, for an envelope read as bytes
+    /// (which then needs no UTF-8 check of its type's name).
+    pub fn parse_bytes(text: &[u8]) -> Option<ValueType> {
         Some(match text {
-            "str" => ValueType::Str,
-            "int" => ValueType::Int,
-            "float" => ValueType::Float,
-            "bool" => ValueType::Bool,
-            "time" => ValueType::Time,
-            "comment" => ValueType::Comment,
-            "bytes" => ValueType::Bytes,
+            b"str" => ValueType::Str,
+            b"int" => ValueType::Int,
+            b"float" => ValueType::Float,
+            b"bool" => ValueType::Bool,
+            b"time" => ValueType::Time,
+            b"comment" => ValueType::Comment,
+            b"bytes" => ValueType::Bytes,
             _ => return None,
         })
     }
