@@ -261,13 +261,17 @@ impl Analysis {
     fn of_quiet_ascii(bytes: &[u8]) -> Option<Analysis> {
         let (&first, &last) = (bytes.first()?, bytes.last()?);
         // Without an early exit, so the compiler checks many bytes at once.
-        let quiet = bytes.iter().fold(true, |quiet, &b| quiet & (b.is_ascii_alphanumeric() | (b == b' ') | (b == b'\n')));
+        let quiet = bytes
+            .iter()
+            .fold(true, |quiet, &b| quiet & (b.is_ascii_alphanumeric() | (b == b' ') | (b == b'\n')));
         if !quiet {
             return None;
         }
         let line_breaks = memchr::memchr(b'\n', bytes).is_some();
         let (break_space, space_break) = if line_breaks {
-            bytes.windows(2).fold((false, false), |(bs, sb), pair| (bs | (pair == b"\n "), sb | (pair == b" \n")))
+            bytes
+                .windows(2)
+                .fold((false, false), |(bs, sb), pair| (bs | (pair == b"\n "), sb | (pair == b" \n")))
         } else {
             (false, false)
         };
