@@ -12,6 +12,7 @@ mod layout;
 pub mod one_pass;
 mod parse;
 pub mod pieces;
+mod plain_as_written;
 pub mod resolve;
 mod splice;
 mod splice_match;

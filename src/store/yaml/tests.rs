@@ -372,7 +372,7 @@ proptest::proptest! {
         if let Some(resolved) = match super::resolve::resolve_plain(&text) {
             super::resolve::Resolved::Scalar(scalar) => Some(scalar),
             _ => None,
-        } && super::splice::is_plain_as_written(&resolved, &text, column + 3)
+        } && super::plain_as_written::is_plain_as_written(&resolved, &text, column + 3)
         {
             // As the value of a key that ends where the token starts.
             let key = "k".repeat(column + 1);
@@ -394,7 +394,7 @@ proptest::proptest! {
         parent_column in 0usize..60,
         flow in proptest::bool::ANY,
     ) {
-        if super::splice::is_plain_without_analysis(&text) {
+        if super::plain_as_written::is_plain_without_analysis(&text) {
             let ctx = super::emit::ScalarContext { flow, block_indent: parent_column + 2, is_key: false, parent_column };
             let emitted = super::emit_scalar::render_scalar(&crate::tree::Scalar::str(&text), &ctx);
             proptest::prop_assert_eq!(emitted, text);
