@@ -136,9 +136,12 @@ impl Writer {
         if self.foot_gap == Some(indent) {
             self.newline();
         }
+        // A run of spaces at a time, not a push (and a capacity check) each.
+        const SPACES: &[u8; 32] = b"                                ";
         while self.column < indent {
-            self.out.push(b' ');
-            self.column += 1;
+            let run = (indent - self.column).min(SPACES.len());
+            self.out.extend(&SPACES[..run]);
+            self.column += run;
         }
         self.whitespace = true;
         self.foot_gap = None;
@@ -267,14 +270,13 @@ impl Analysis {
         if !quiet {
             return None;
         }
-        let line_breaks = memchr::memchr(b'\n', bytes).is_some();
-        let (break_space, space_break) = if line_breaks {
-            bytes
-                .windows(2)
-                .fold((false, false), |(bs, sb), pair| (bs | (pair == b"\n "), sb | (pair == b" \n")))
-        } else {
-            (false, false)
-        };
+        // Each line feed and its neighbours: a block string has a few.
+        let (mut line_breaks, mut break_space, mut space_break) = (false, false, false);
+        for at in memchr::memchr_iter(b'\n', bytes) {
+            line_breaks = true;
+            break_space |= bytes.get(at + 1) == Some(&b' ');
+            space_break |= at > 0 && bytes[at - 1] == b' ';
+        }
         let (leading_space, leading_break) = (first == b' ', first == b'\n');
         let (trailing_space, trailing_break) = (last == b' ', last == b'\n');
         let edges = leading_space || leading_break || trailing_space || trailing_break;
@@ -666,9 +668,10 @@ fn write_literal(w: &mut Writer, text: &str, indent: usize, best_indent: usize) 
 /// are most of the bytes of many files, and a call per character was a
 /// tenth of writing one.
 fn write_literal_lines(w: &mut Writer, text: &str, indent: usize) {
+    let ascii = text.is_ascii();
     let mut rest = text;
     while !rest.is_empty() {
-        let line_end = next_break(rest);
+        let line_end = next_break(rest, ascii);
         if line_end > 0 {
             w.indent_to(indent);
             w.push_str(&rest[..line_end]);
@@ -682,9 +685,13 @@ fn write_literal_lines(w: &mut Writer, text: &str, indent: usize) {
 
 /// Where the first line break of `text` is (`text.len()` when none): the
 /// ASCII breaks by byte, the others (U+0085, U+2028, U+2029) by their lead
-/// bytes, confirmed as characters.
-fn next_break(text: &str) -> usize {
+/// bytes, confirmed as characters. `ascii`: the text is known to be ASCII.
+fn next_break(text: &str, ascii: bool) -> usize {
     let bytes = text.as_bytes();
+    // ASCII text breaks only at `\n` and `\r`: one vectorised search.
+    if ascii {
+        return memchr::memchr2(b'\n', b'\r', bytes).unwrap_or(bytes.len());
+    }
     let mut from = 0;
     while let Some(offset) = bytes[from..].iter().position(|&b| matches!(b, b'\n' | b'\r' | 0xc2 | 0xe2)) {
         let at = from + offset;
