@@ -266,7 +266,12 @@ fn fits_together(readers: &[Reader<'_, '_, '_>]) -> bool {
 struct Ordinals(foldhash::HashMap<String, usize>);
 
 impl Ordinals {
-    fn next(&mut self, path: &str) -> usize {
+    /// The place number of the next value at `path`; `in_sequence`: a
+    /// sequence holds it (otherwise it is the path's only value, `0`).
+    fn next(&mut self, path: &str, in_sequence: bool) -> usize {
+        if !in_sequence {
+            return 0;
+        }
         let count = match self.0.get_mut(path) {
             Some(count) => count,
             None => self.0.entry(path.to_owned()).or_insert(0),
@@ -357,8 +362,7 @@ impl<'m> Styles<'m> {
         if !self.wanted.contains(path) {
             return None;
         }
-        // As when the memory was made: only paths in sequences repeat.
-        let ordinal = if in_sequence { self.ordinals.next(path) } else { 0 };
+        let ordinal = self.ordinals.next(path, in_sequence);
         self.place.clear();
         self.place.push_str(path);
         self.place.push('#');
@@ -548,18 +552,14 @@ impl<'t, 'w, 'm> Reader<'t, 'w, 'm> {
                 let pos = ScalarPos::new(token.clone(), TokenStyle::of(style), false, owner_column, dash);
                 let site = LeafSite { source: self.text, line_break: "\n", pos: &pos };
                 let path = self.leaves.path();
+                // Only paths in sequences repeat (`Ordinals`); counting every
+                // path was 4% of encrypting.
+                let in_sequence = || self.frames.iter().any(|frame| !frame.is_map);
                 let remembered = match &mut self.styling {
-                    Styling::Restore(Some(styles)) => {
-                        styles.next_at(path, self.frames.iter().any(|frame| !frame.is_map))
-                    }
+                    Styling::Restore(Some(styles)) => styles.next_at(path, in_sequence()),
                     Styling::Restore(None) => None,
                     Styling::Remember { ordinals, memory } => {
-                        // Keys here have no colon (the block reader takes
-                        // only plain words), so a path is a value's alone
-                        // unless a sequence holds it: only such paths are
-                        // counted (counting every path was 4% of encrypting).
-                        let in_sequence = self.frames.iter().any(|frame| !frame.is_map);
-                        let ordinal = if in_sequence { ordinals.next(path) } else { 0 };
+                        let ordinal = ordinals.next(path, in_sequence());
                         if let Some(text) = styled_token(&site, &scalar, self.options) {
                             memory.remember(format!("{path}#{ordinal}"), text);
                         }

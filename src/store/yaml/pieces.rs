@@ -93,7 +93,7 @@ pub fn cuts(text: &str, body_end: usize, pieces: Pieces) -> Vec<usize> {
     // (at least 8) to every other piece's 16. Measured on the 1 MB
     // benchmark file with two pieces: that tail is about an eighth of a
     // piece (13 of 108 million instructions).
-    let first_share = (16 - 2 * (count - 1).min(4)).max(8);
+    let first_share = 16 - 2 * (count - 1).min(4);
     let sixteenths = first_share + 16 * (count - 1);
     for i in 1..count {
         let target = (body_end * (first_share + 16 * (i - 1)) / sixteenths).max(first_line_end);
