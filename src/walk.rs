@@ -441,7 +441,7 @@ impl<'a> Walker<'a> {
                 }
                 let value_type = scalar.value_type().expect("null was skipped above");
                 let text = self.envelope_for(cipher, kind, &scalar.plaintext(), value_type)?;
-                node.value = Value::Scalar(Scalar::Str(SecretBytes::from(text)));
+                node.value = Value::Scalar(Scalar::Str(text));
                 node.changed = true;
             }
             Action::Decrypt { cipher } => {
@@ -506,18 +506,18 @@ impl<'a> Walker<'a> {
         kind: CipherKind,
         plaintext: &SecretBytes,
         value_type: ValueType,
-    ) -> Result<String> {
+    ) -> Result<SecretBytes> {
         let aad = self.current_aad().to_vec();
         if let Some(memory) = self.memory.as_deref_mut() {
             if let Some(envelope) = memory.take(&aad, value_type, plaintext.as_bytes()) {
-                return Ok(envelope);
+                return Ok(SecretBytes::from(envelope));
             }
             memory.fresh += 1;
         }
         let envelope = cipher
             .encrypt(kind, plaintext.as_bytes(), &aad, value_type)
             .map_err(|e| Error::Random(e.to_string()))?;
-        Ok(envelope.to_text())
+        Ok(SecretBytes::from(envelope.to_bytes()))
     }
 
     fn hash(&mut self, scalar: &Scalar, encrypted: bool) {
@@ -546,7 +546,7 @@ impl<'a> Walker<'a> {
             Action::Encrypt { cipher, kind } => {
                 let text = self.envelope_for(cipher, kind, &comment.text, ValueType::Comment)?;
                 if let SelectionRule::UnencryptedCommentRegex(r) = &self.selection.rule
-                    && r.is_match(&text)
+                    && r.is_match(text.as_str().unwrap_or_default())
                 {
                     return Err(Error::EncryptTree(format!(
                         "an encrypted comment at {} matches unencrypted_comment_regex {:?}; choose a stricter pattern",
@@ -554,7 +554,7 @@ impl<'a> Walker<'a> {
                         r.as_str()
                     )));
                 }
-                comment.text = SecretBytes::from(text);
+                comment.text = text;
                 comment.changed = true;
             }
             Action::Decrypt { cipher } => {

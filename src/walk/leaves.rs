@@ -67,6 +67,15 @@ impl<'a> LeafWalk<'a> {
         self.walker.clear_level_comments();
     }
 
+    /// True when every leaf that [`leaf`](Self::leaf) changes gets a fresh
+    /// envelope (`Envelope::to_bytes`): encrypting, with no memory of
+    /// earlier envelopes. Such a text is ASCII base64 and punctuation, with
+    /// no space, quote, `#` or line break, so a block reader may write it
+    /// as a plain scalar as it is.
+    pub fn changes_leaves_to_fresh_envelopes(&self) -> bool {
+        matches!(self.walker.action, Action::Encrypt { .. }) && self.walker.memory.is_none()
+    }
+
     /// Decrypt (or encrypt) a leaf in place if it is selected
     /// (`node.changed` then says so), and hash its plaintext into the MAC.
     pub fn leaf(&mut self, node: &mut Node) -> Result<()> {
