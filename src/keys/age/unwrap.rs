@@ -66,6 +66,10 @@ pub(super) fn unwrap(key: &AgeKey, identities: &AgeIdentities) -> Result<SecretV
 /// The binary age file, with its header as parsed to check it, which the
 /// first identity tried uses: age's header parser was 14% of decrypting a
 /// tiny file, and a second parse for the usual single identity doubled it.
+/// The parse is age's buffered one (`Decryptor::new_buffered`), which
+/// retries a line at a time where the unbuffered one retried after every
+/// few bytes: 405 tries for a sops header, 16% of a tiny file's
+/// instructions.
 struct Header<'f> {
     file: &'f [u8],
     parsed: Option<Decryptor<&'f [u8]>>,
@@ -77,7 +81,7 @@ impl<'f> Header<'f> {
     fn decryptor(&mut self) -> Result<Decryptor<&'f [u8]>, DecryptError> {
         match self.parsed.take() {
             Some(parsed) => Ok(parsed),
-            None => Decryptor::new(self.file),
+            None => Decryptor::new_buffered(self.file),
         }
     }
 }
@@ -167,7 +171,7 @@ impl<'a> Attempt<'a> {
     /// The header of `file`, parsed: refused when it is not an age file or
     /// is encrypted to a passphrase.
     fn check_header<'f>(&self, file: &'f [u8]) -> Result<Decryptor<&'f [u8]>, KeyFailure> {
-        match Decryptor::new(file) {
+        match Decryptor::new_buffered(file) {
             Ok(decryptor) if decryptor.is_scrypt() => {
                 Err(self.corrupt("its enc is encrypted to a passphrase, which sops never writes"))
             }
