@@ -13,7 +13,7 @@ use crate::cipher::{CipherKind, ValueCipher};
 use crate::store::StoreOptions;
 use crate::store::yaml::pieces::{Pieces, cuts};
 use crate::store::yaml::tests::metadata_with;
-use crate::walk::{LeafWalk, Selection, SelectionRule};
+use crate::walk::{LeafWalk, MacHex, Selection, SelectionRule};
 
 /// `text` with each `ENC[...]` envelope replaced by `ENC`.
 fn masked(text: &str) -> String {
@@ -32,26 +32,31 @@ fn masked(text: &str) -> String {
 /// `plain` encrypted in one pass, with the metadata the general writer
 /// gets in `encrypted`; `None` when declined.
 fn one_pass(plain: &str, rule: &SelectionRule, mac_only_encrypted: bool, indent: usize) -> Option<String> {
-    one_pass_in(plain, rule, mac_only_encrypted, indent, Pieces::one())
+    one_pass_in(plain, rule, mac_only_encrypted, indent, Pieces::one()).map(|(text, _)| text)
 }
 
+/// [`one_pass`] in `pieces`, with the MAC it computed (which the metadata
+/// here does not hold: `agrees_in` checks it against the output's values).
 fn one_pass_in(
     plain: &str,
     rule: &SelectionRule,
     mac_only_encrypted: bool,
     indent: usize,
     pieces: Pieces,
-) -> Option<String> {
+) -> Option<(String, MacHex)> {
     let options = StoreOptions { yaml_indent: indent, ..StoreOptions::default() };
     let cipher = ValueCipher::new(&key());
     let selection = Selection { rule: rule.clone(), mac_only_encrypted, encrypt_everything: false };
     let leaves = LeafWalk::encrypting(&selection, &cipher, CipherKind::Aes256Gcm);
+    let mut mac = None;
     let metadata = |done: super::StreamEncrypted| {
+        mac = Some(done.mac);
         let style_memory = done.style_memory.seal(&cipher, CipherKind::Aes256Gcm);
         Ok(metadata_with(rule, mac_only_encrypted, style_memory))
     };
     let output = encrypt_in(plain, leaves, &options, metadata, pieces)?;
-    Some(String::from_utf8(output.expect("the metadata builds")).unwrap())
+    let text = String::from_utf8(output.expect("the metadata builds")).unwrap();
+    Some((text, mac.expect("the metadata was built")))
 }
 
 /// Whether the one pass took `plain`, read whole; panics if it, or the one
@@ -68,7 +73,9 @@ fn agrees_in(
     indent: usize,
     pieces: Pieces,
 ) -> bool {
-    let Some(ours) = one_pass_in(plain, rule, mac_only_encrypted, indent, pieces) else { return false };
+    let Some((ours, mac)) = one_pass_in(plain, rule, mac_only_encrypted, indent, pieces) else {
+        return false;
+    };
     let theirs = encrypted(plain, rule, mac_only_encrypted, indent)
         .unwrap_or_else(|| panic!("the one pass took a file the general writer refuses:\n{plain}"));
     assert_eq!(masked(&ours), masked(&theirs), "encrypted layouts differ for:\n{plain}");
@@ -77,6 +84,7 @@ fn agrees_in(
     let (theirs_back, theirs_mac) = general(&theirs, &options).expect("theirs decrypts");
     assert_eq!(String::from_utf8_lossy(&ours_back), String::from_utf8_lossy(&theirs_back), "for:\n{plain}");
     assert!(ours_mac == theirs_mac, "MACs differ for:\n{plain}");
+    assert!(mac == ours_mac, "the MAC computed while encrypting is not that of the values, for:\n{plain}");
     assert_eq!(
         comment_aads(&ours, plain),
         comment_aads(&theirs, plain),
