@@ -1,6 +1,6 @@
 //! The walk, one leaf at a time, for readers that do not build a tree.
 
-use super::{Action, MacHex, MacInput, Selection, SelectionRule, Walker, Warning};
+use super::{Action, MAC_CHUNK_CAPACITY, MacHex, MacInput, Selection, SelectionRule, Walker, Warning};
 use crate::cipher::{CipherKind, ValueCipher, looks_encrypted};
 use crate::error::Result;
 use crate::secret::{SecretBuf, SecretBytes};
@@ -17,6 +17,10 @@ use crate::tree::{Node, ValueType};
 pub struct LeafWalk<'a> {
     walker: Walker<'a>,
 }
+
+/// A later piece's MAC input, in the order its walk met the values
+/// ([`LeafWalk::later_piece`]).
+pub struct MacStream(std::sync::mpsc::Receiver<SecretBuf>);
 
 /// What becomes of a comment ([`LeafWalk::comment`]).
 pub enum CommentStep {
@@ -131,20 +135,38 @@ impl<'a> LeafWalk<'a> {
     /// A fresh walk with the same selection and action for a later piece
     /// of a file read in pieces side by side, each starting at a top-level
     /// key (where a walk's state is that of a fresh one). Its MAC input is
-    /// kept, for the first piece's walk to [`absorb`](Self::absorb) in order.
-    pub fn later_piece(&self) -> LeafWalk<'a> {
+    /// sent on in chunks, on the stream returned with it, for the first
+    /// piece's walk to hash in order ([`hash_stream`](Self::hash_stream));
+    /// [`end_piece`](Self::end_piece) ends the stream.
+    pub fn later_piece(&self) -> (LeafWalk<'a>, MacStream) {
         let mut walker = Walker::new(self.walker.selection, self.walker.action, None);
-        walker.mac = MacInput::Keeping(SecretBuf::with_capacity(4096));
-        LeafWalk { walker }
+        let (to, from) = std::sync::mpsc::channel();
+        walker.mac = MacInput::Sending { chunk: SecretBuf::with_capacity(MAC_CHUNK_CAPACITY), to };
+        (LeafWalk { walker }, MacStream(from))
     }
 
-    /// Take in a later piece's walk, which has read its piece: its MAC
-    /// input is hashed after everything so far, and its warnings follow.
+    /// A later piece's walk has read its piece: the rest of its MAC input
+    /// is sent and its stream ends. Nothing for the first piece's walk.
+    pub fn end_piece(&mut self) {
+        self.walker.mac.end_stream();
+    }
+
+    /// Hash a later piece's MAC input after everything so far, chunk by
+    /// chunk as it is sent, until its walk ends the stream (or is dropped,
+    /// when the piece was not read; the MAC is then not used).
+    pub fn hash_stream(&mut self, stream: MacStream) {
+        for chunk in stream.0 {
+            self.walker.mac.update(chunk.as_slice());
+        }
+    }
+
+    /// Take in a later piece's walk, whose stream has been hashed: its
+    /// warnings follow those so far.
     pub fn absorb(&mut self, later: LeafWalk<'a>) {
-        let MacInput::Keeping(kept) = &later.walker.mac else {
-            unreachable!("only a later piece's walk is absorbed")
-        };
-        self.walker.mac.update(kept.as_slice());
+        match &later.walker.mac {
+            MacInput::Keeping(kept) => debug_assert!(kept.as_slice().is_empty(), "hashed as a stream"),
+            _ => unreachable!("only a later piece's walk, its stream ended, is absorbed"),
+        }
         self.walker.warnings.extend(later.walker.warnings);
     }
 

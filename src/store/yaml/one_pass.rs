@@ -203,9 +203,14 @@ fn read_pieces<'t, 'w, 'm>(
     let read = |index: usize, leaves: LeafWalk<'w>| {
         let range = ranges[index].clone();
         let mut piece = reader(&text[range.clone()], range.start, leaves, index == last);
-        piece.read().map(|()| piece)
+        let read = piece.read();
+        // Ended whatever the outcome, so the first piece's walk stops
+        // waiting for this one's MAC input.
+        piece.leaves.end_piece();
+        read.map(|()| piece)
     };
-    let later_walks: Vec<_> = (1..ranges.len()).map(|_| leaves.later_piece()).collect();
+    let (later_walks, mut streams): (Vec<_>, Vec<_>) =
+        (1..ranges.len()).map(|_| leaves.later_piece()).unzip();
     let readers = std::thread::scope(|scope| {
         let read = &read;
         let mut threads = Vec::new();
@@ -218,10 +223,16 @@ fn read_pieces<'t, 'w, 'm>(
                 Err(_) => here.push(index),
             }
         }
-        let first = read(0, leaves)?;
+        let mut first = read(0, leaves)?;
         let mut readers: Vec<Option<Reader<'t, 'w, 'm>>> = (0..ranges.len()).map(|_| None).collect();
         for index in here {
-            readers[index] = Some(read(index, first.leaves.later_piece())?);
+            let (walk, stream) = first.leaves.later_piece();
+            streams[index - 1] = stream;
+            readers[index] = Some(read(index, walk)?);
+        }
+        // The later pieces' values, hashed in order while they are read.
+        for stream in streams {
+            first.leaves.hash_stream(stream);
         }
         readers[0] = Some(first);
         let mut all_read = true;

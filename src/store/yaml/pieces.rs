@@ -9,7 +9,9 @@
 //! document's, nothing pending. So the file is cut at such lines, each
 //! piece is read by its own reader on its own thread as if it were a file
 //! of its own, and the outputs are joined in order (the MAC takes each
-//! piece's values after the previous piece's; `walk::LeafWalk::absorb`).
+//! piece's values after the previous piece's: a later piece's walk sends
+//! them on in chunks, which the first piece's walk hashes as they come once
+//! its own piece is read; `walk::LeafWalk::later_piece`).
 //!
 //! A cut must fall where the whole file's reading has a top-level key and
 //! nowhere else. A line that starts, after exactly the top-level keys'
