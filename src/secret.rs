@@ -155,6 +155,15 @@ impl SecretBuf {
         }
         std::mem::take(&mut self.0)
     }
+
+    /// The bytes of a buffer that holds no secret after all, handed over
+    /// as they are, neither copied nor wiped: an encryption's output, which
+    /// is envelopes, keys, comments and the values the file leaves in
+    /// clear, what goes to disk. Wiping a later piece's output was a 25 MB
+    /// memset after the threads joined, when encrypting 10 MB.
+    pub fn into_public(mut self) -> Vec<u8> {
+        std::mem::take(&mut self.0)
+    }
 }
 
 /// The 32-byte key that encrypts every value of one file.

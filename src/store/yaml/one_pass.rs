@@ -161,7 +161,7 @@ pub(crate) fn encrypt_in(
     let Styling::Remember { mut memory, .. } = styling else { unreachable!("made above") };
     for later in readers {
         out.extend(&text.as_bytes()[at..]);
-        out.extend(later.out.as_slice());
+        out.extend(&later.out.into_public());
         (text, at, document_end) = (later.text, later.at, later.document_end);
         leaves.absorb(later.leaves);
         let Styling::Remember { memory: later_memory, .. } = later.styling else {
@@ -183,7 +183,7 @@ pub(crate) fn encrypt_in(
     }
     out.extend(super::splice::metadata_block(&node, top_column, "\n", options).as_bytes());
     out.extend(&bytes[insert_at..]);
-    Some(Ok(out.into_vec()))
+    Some(Ok(out.into_public()))
 }
 
 /// Read `text` in the pieces that start at `starts` side by side: the
