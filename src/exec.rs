@@ -19,6 +19,7 @@
 //! or containing `=` or NUL) are an error, as in sops.
 
 use std::collections::BTreeMap;
+use std::fmt::Write as _;
 
 use zeroize::Zeroizing;
 
@@ -60,7 +61,7 @@ impl EnvVars {
                     let (name, value) = interpret(&pair.key.name, text);
                     from_this_file.push((name, value));
                 }
-                _ => flatten(&pair.key.name, &pair.value, &mut from_this_file),
+                _ => flatten(&mut pair.key.name.clone(), &pair.value, &mut from_this_file),
             }
         }
         for (name, value) in from_this_file {
@@ -93,18 +94,24 @@ impl EnvVars {
     }
 }
 
-/// Nested values, named by their paths.
-fn flatten(prefix: &str, node: &Node, out: &mut Vec<(String, Zeroizing<String>)>) {
+/// Nested values, named by their paths. `path` is the name so far, grown
+/// and cut back as the walk goes down and up, where a new name formatted
+/// at each level was most of flattening a large file.
+fn flatten(path: &mut String, node: &Node, out: &mut Vec<(String, Zeroizing<String>)>) {
+    let at = path.len();
     match &node.value {
         Value::Scalar(scalar) => {
             if let Some(text) = scalar_text(scalar) {
-                out.push((prefix.to_owned(), text));
+                out.push((path.clone(), text));
             }
         }
         Value::Map(items) => {
             for item in items {
                 if let MapItem::Pair(pair) = item {
-                    flatten(&format!("{prefix}{NESTED_SEPARATOR}{}", pair.key.name), &pair.value, out);
+                    path.push_str(NESTED_SEPARATOR);
+                    path.push_str(&pair.key.name);
+                    flatten(path, &pair.value, out);
+                    path.truncate(at);
                 }
             }
         }
@@ -114,7 +121,10 @@ fn flatten(prefix: &str, node: &Node, out: &mut Vec<(String, Zeroizing<String>)>
                 SeqItem::Comment(_) => None,
             });
             for (index, value) in values.enumerate() {
-                flatten(&format!("{prefix}{NESTED_SEPARATOR}{index}"), value, out);
+                // Writing to a String cannot fail.
+                let _ = write!(path, "{NESTED_SEPARATOR}{index}");
+                flatten(path, value, out);
+                path.truncate(at);
             }
         }
     }
