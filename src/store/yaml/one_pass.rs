@@ -710,7 +710,6 @@ impl<'t, 'w, 'm> Reader<'t, 'w, 'm> {
         self.replace(start..line_end, b"")
     }
 
-    /// Write the source up to `range`, then `text` in its place.
     /// A changed leaf's text when it is a fresh envelope, which needs no
     /// rendering (`LeafWalk::changes_leaves_to_fresh_envelopes`).
     fn fresh_envelope<'s>(&self, scalar: &'s Scalar, remembered: Option<&str>) -> Option<&'s [u8]> {
@@ -722,6 +721,7 @@ impl<'t, 'w, 'm> Reader<'t, 'w, 'm> {
         }
     }
 
+    /// Write the source up to `range`, then `text` in its place.
     fn replace(&mut self, range: std::ops::Range<usize>, text: &[u8]) -> Step {
         if range.start < self.at {
             return Err(Decline);
