@@ -223,6 +223,15 @@ impl SecretVec {
     pub fn new(bytes: Vec<u8>) -> SecretVec {
         SecretVec(bytes)
     }
+
+    /// The bytes, known to hold no secret after all, given up unwiped:
+    /// an encrypted file as read, once the one pass has decrypted it
+    /// without writing into it (its values' plaintexts are built in
+    /// buffers of their own). Wiping the 42 MB read for the 10 MB file
+    /// took place after the threads joined.
+    pub fn into_public(mut self) -> Vec<u8> {
+        std::mem::take(&mut self.0)
+    }
 }
 
 impl std::ops::Deref for SecretVec {

@@ -287,7 +287,12 @@ pub fn decrypt(
 ) -> Result<Decrypted> {
     let input = input.into();
     let known = match stream::decrypt_yaml(&input, &request, services) {
-        stream::Streamed::Done(result) => return result,
+        stream::Streamed::Done(result) => {
+            // The one pass only read the input, which is the file as it is
+            // on disk: envelopes and what the file leaves in clear.
+            input.release_encrypted();
+            return result;
+        }
         stream::Streamed::Declined(known) => known,
     };
     let opened = open_knowing(

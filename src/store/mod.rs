@@ -176,6 +176,12 @@ impl Source {
     pub fn bytes(&self) -> &[u8] {
         &self.0
     }
+
+    /// Give up an encrypted file that was only read, without wiping it
+    /// (`SecretVec::into_public`).
+    pub fn release_encrypted(self) {
+        drop(self.0.into_public());
+    }
 }
 
 impl From<crate::secret::SecretVec> for Source {
