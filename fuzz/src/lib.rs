@@ -24,7 +24,7 @@
 use std::path::Path;
 use std::sync::OnceLock;
 
-use sops_rs::cipher::{Envelope, ValueCipher};
+use sops_rs::cipher::{Envelope, EnvelopeError, ValueCipher};
 use sops_rs::config::Config;
 use sops_rs::env::Environment;
 use sops_rs::error::Error;
@@ -32,9 +32,9 @@ use sops_rs::keys::KeyServices;
 use sops_rs::keys::group::DecryptionOrder;
 use sops_rs::metadata::{EmptyList, Metadata};
 use sops_rs::ops::{self, DecryptRequest};
-use sops_rs::secret::DataKey;
+use sops_rs::secret::{DataKey, SecretBytes};
 use sops_rs::store::{self, Format, StoreOptions};
-use sops_rs::tree::{MapItem, Tree};
+use sops_rs::tree::{MapItem, Tree, ValueType};
 
 /// One store: read as plaintext and as an encrypted file, write back.
 pub fn store(format: Format, data: &[u8]) {
@@ -104,6 +104,21 @@ fn has_metadata(tree: &Tree) -> bool {
 pub fn envelope(data: &[u8]) {
     let Ok(text) = std::str::from_utf8(data) else { return };
     let _ = sops_rs::cipher::looks_encrypted(text);
+    // Decrypting in place (which decodes first and puts the text back when
+    // a field is not base64) answers as parsing and then decrypting does,
+    // errors included.
+    let cipher = fixed_cipher();
+    let two_steps = Envelope::parse(text).and_then(|envelope| {
+        if envelope.value_type == ValueType::Comment {
+            return Err(EnvelopeError::BadPlaintext("value (it is a comment)"));
+        }
+        let value_type = envelope.value_type;
+        cipher.decrypt_owned(envelope, b"aad:").map(|plain| (value_type, plain.as_bytes().to_vec()))
+    });
+    let in_place = cipher
+        .decrypt_value_in_place(SecretBytes::from_text(text), b"aad:")
+        .map(|(value_type, plain)| (value_type, plain.as_bytes().to_vec()));
+    assert_eq!(in_place, two_steps, "decrypting in place differs");
     let Ok(envelope) = Envelope::parse(text) else { return };
     let printed = envelope.to_text();
     let again = Envelope::parse(&printed).expect("to_text output parses");
