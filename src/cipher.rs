@@ -67,6 +67,15 @@ impl CipherKind {
         }
     }
 
+    /// How an envelope of this cipher, as sops and sops-rs write it,
+    /// begins, up to its data.
+    fn written_prefix(self) -> &'static [u8] {
+        match self {
+            CipherKind::Aes256Gcm => b"ENC[AES256_GCM,data:",
+            CipherKind::XChaCha20Poly1305 => b"ENC[XCHACHA20_POLY1305,data:",
+        }
+    }
+
     /// The nonce length written for new values.
     pub fn iv_len(self) -> usize {
         match self {
@@ -166,10 +175,6 @@ pub fn looks_encrypted(text: &str) -> bool {
     text.starts_with("ENC[")
 }
 
-/// How the envelopes sops and sops-rs write begin, up to their data.
-const AES_PREFIX: &[u8] = b"ENC[AES256_GCM,data:";
-const XCHACHA_PREFIX: &[u8] = b"ENC[XCHACHA20_POLY1305,data:";
-
 /// The length of every AEAD tag sops writes and reads.
 const TAG_LEN: usize = 16;
 
@@ -231,13 +236,10 @@ impl Fields {
     /// falls back to [`parse`](Self::parse): the check was 3% of
     /// decrypting a file whose values are long.
     fn place_as_written(bytes: &[u8]) -> Option<Fields> {
-        let (cipher, data_start) = if bytes.starts_with(AES_PREFIX) {
-            (CipherKind::Aes256Gcm, AES_PREFIX.len())
-        } else if bytes.starts_with(XCHACHA_PREFIX) {
-            (CipherKind::XChaCha20Poly1305, XCHACHA_PREFIX.len())
-        } else {
-            return None;
-        };
+        let cipher = [CipherKind::Aes256Gcm, CipherKind::XChaCha20Poly1305]
+            .into_iter()
+            .find(|cipher| bytes.starts_with(cipher.written_prefix()))?;
+        let data_start = cipher.written_prefix().len();
         let close = bytes.len() - 1;
         if bytes[close] != b']' {
             return None;
@@ -309,19 +311,20 @@ impl Envelope {
     /// the last `]`.
     pub fn parse(text: &str) -> Result<Envelope, EnvelopeError> {
         let bytes = text.as_bytes();
+        let decoded = |fields: Fields| {
+            let data = decode_base64(&bytes[fields.data.clone()]).ok_or(EnvelopeError::BadBase64("data"))?;
+            let (iv, tag) = fields.iv_and_tag(bytes)?;
+            Ok(Envelope { cipher: fields.cipher, data, iv, tag, value_type: fields.value_type })
+        };
         // Laid out as written and all three fields base64: what the checked
         // parse gives (see `place_as_written`). Otherwise the checked parse
         // says what is wrong.
         if let Some(fields) = Fields::place_as_written(bytes)
-            && let Some(data) = decode_base64(&bytes[fields.data.clone()])
-            && let Ok((iv, tag)) = fields.iv_and_tag(bytes)
+            && let Ok(envelope) = decoded(fields)
         {
-            return Ok(Envelope { cipher: fields.cipher, data, iv, tag, value_type: fields.value_type });
+            return Ok(envelope);
         }
-        let fields = Fields::parse(text)?;
-        let data = decode_base64(&bytes[fields.data.clone()]).ok_or(EnvelopeError::BadBase64("data"))?;
-        let (iv, tag) = fields.iv_and_tag(bytes)?;
-        Ok(Envelope { cipher: fields.cipher, data, iv, tag, value_type: fields.value_type })
+        decoded(Fields::parse(text)?)
     }
 
     /// The envelope text.
@@ -692,10 +695,7 @@ impl ValueCipher {
         // written has them, all three decoded. If any is not base64, the
         // data goes back as it was and the checked way says what is wrong.
         if let Some(fields) = Fields::place_as_written(text.as_bytes()) {
-            let prefix = match fields.cipher {
-                CipherKind::Aes256Gcm => AES_PREFIX,
-                CipherKind::XChaCha20Poly1305 => XCHACHA_PREFIX,
-            };
+            let prefix = fields.cipher.written_prefix();
             let buffer = text.bytes_mut();
             match decode_base64_in_place(buffer, fields.data.clone()) {
                 Ok(len) => match fields.iv_and_tag(buffer) {

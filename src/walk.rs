@@ -216,12 +216,9 @@ impl MacInput {
     /// A stream's end: the last chunk sent and the sender dropped, which
     /// ends the receiver's iteration.
     fn end_stream(&mut self) {
-        let ended = std::mem::replace(self, MacInput::Keeping(SecretBuf::with_capacity(0)));
-        match ended {
-            MacInput::Sending { chunk, to } => {
-                let _ = to.send(chunk);
-            }
-            other => *self = other,
+        if let MacInput::Sending { chunk, to } = self {
+            let _ = to.send(std::mem::replace(chunk, SecretBuf::with_capacity(0)));
+            *self = MacInput::Keeping(SecretBuf::with_capacity(0));
         }
     }
 }
@@ -491,7 +488,7 @@ impl<'a> Walker<'a> {
                 // encrypting.
                 let text = match scalar {
                     Scalar::Str(bytes) => {
-                        self.mac.update(bytes.as_bytes());
+                        self.hash(scalar, true);
                         self.envelope_for(cipher, kind, bytes, value_type)?
                     }
                     Scalar::BigInt(_) => {
