@@ -166,7 +166,12 @@ fn read_limited(file: File, limit: SizeLimit, into: &mut Vec<u8>) -> io::Result<
 /// Replace `path` with `data` atomically. An existing file keeps its mode
 /// and owner; a new one gets `new_mode`.
 pub fn write_atomic(path: &Path, data: &[u8], new_mode: u32) -> io::Result<()> {
-    write_atomic_steps(path, data, new_mode, &mut |_| Ok(()))
+    write_atomic_parts(path, &[data], new_mode)
+}
+
+/// [`write_atomic`] of the concatenation of `parts`, without joining them.
+pub fn write_atomic_parts(path: &Path, parts: &[&[u8]], new_mode: u32) -> io::Result<()> {
+    write_atomic_steps(path, parts, new_mode, &mut |_| Ok(()))
 }
 
 /// The steps of an atomic write, in order; a test can make any of them fail
@@ -185,7 +190,7 @@ pub(crate) enum WriteStep {
 /// rename hands it back to be dropped) and the target is untouched.
 pub(crate) fn write_atomic_steps(
     path: &Path,
-    data: &[u8],
+    parts: &[&[u8]],
     new_mode: u32,
     before: &mut dyn FnMut(WriteStep) -> io::Result<()>,
 ) -> io::Result<()> {
@@ -203,7 +208,9 @@ pub(crate) fn write_atomic_steps(
         .permissions(Permissions::from_mode(PRIVATE_MODE))
         .tempfile_in(&dir)?;
     before(WriteStep::Write)?;
-    temp.write_all(data)?;
+    for part in parts {
+        temp.write_all(part)?;
+    }
     before(WriteStep::SetPermissions)?;
     let mode = existing.as_ref().map_or(new_mode, |m| m.permissions().mode() & 0o7777);
     temp.as_file().set_permissions(Permissions::from_mode(mode))?;
@@ -293,6 +300,14 @@ mod tests {
     }
 
     #[test]
+    fn parts_are_written_in_order() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("f.yaml");
+        write_atomic_parts(&path, &[b"a: 1\n", b"", b"b: 2\n"], SHARED_MODE).unwrap();
+        assert_eq!(fs::read(&path).unwrap(), b"a: 1\nb: 2\n");
+    }
+
+    #[test]
     fn writes_through_symlinks() {
         let dir = tempfile::tempdir().unwrap();
         let real = dir.path().join("real.yaml");
@@ -313,7 +328,7 @@ mod tests {
             fs::write(&path, "old contents").unwrap();
             fs::set_permissions(&path, Permissions::from_mode(0o640)).unwrap();
             let mut seen = Vec::new();
-            let result = write_atomic_steps(&path, b"new contents", PRIVATE_MODE, &mut |step| {
+            let result = write_atomic_steps(&path, &[b"new ", b"contents"], PRIVATE_MODE, &mut |step| {
                 seen.push(step);
                 if step == failing { Err(io::Error::other("injected")) } else { Ok(()) }
             });

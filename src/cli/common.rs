@@ -263,16 +263,22 @@ pub fn destination(output: &OutputArgs, input: &Input, plaintext: bool) -> Desti
 /// Write the result; a broken pipe on stdout is not an error worth a
 /// message (the reader went away on purpose).
 pub fn write(destination: &Destination, data: &[u8]) -> Result<()> {
+    write_parts(destination, &[data])
+}
+
+/// [`write`] the concatenation of `parts`, without joining them.
+pub fn write_parts(destination: &Destination, parts: &[&[u8]]) -> Result<()> {
     match destination {
         Destination::Stdout => {
             let mut stdout = std::io::stdout().lock();
-            match stdout.write_all(data).and_then(|()| stdout.flush()) {
+            let written = parts.iter().try_for_each(|part| stdout.write_all(part));
+            match written.and_then(|()| stdout.flush()) {
                 Ok(()) => Ok(()),
                 Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => Ok(()),
                 Err(source) => Err(Error::WriteOutput { path: PathBuf::from("<stdout>"), source }),
             }
         }
-        Destination::File { path, new_mode } => fsio::write_atomic(path, data, *new_mode)
+        Destination::File { path, new_mode } => fsio::write_atomic_parts(path, parts, *new_mode)
             .map_err(|source| Error::WriteOutput { path: path.clone(), source }),
     }
 }

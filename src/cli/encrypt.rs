@@ -74,8 +74,8 @@ pub fn run(ctx: &Context, services: &KeyServices, args: &EncryptArgs, legacy: &L
         return common::write(&destination, &output);
     }
     // Handed over, not lent: the parser keeps these bytes instead of a copy.
-    let output = ops::encrypt(std::mem::take(&mut input.bytes), request, services)?;
-    common::write(&destination, &output)
+    let output = ops::encrypt_in_parts(std::mem::take(&mut input.bytes), request, services)?;
+    common::write_parts(&destination, &output.parts().collect::<Vec<_>>())
 }
 
 /// `encrypt --output FILE` when FILE already holds an encryption of this

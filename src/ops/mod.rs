@@ -8,9 +8,12 @@
 //! Decryption checks the MAC before anything is returned, so a tampered
 //! file never yields plaintext unless the caller asked for `ignore_mac`.
 
+mod output;
 pub mod rekey;
 mod stream;
 pub mod update;
+
+pub use output::Output;
 
 use subtle::ConstantTimeEq;
 
@@ -43,11 +46,18 @@ pub struct EncryptRequest {
 
 /// Encrypt a plaintext file. Given by value, `input` is parsed without a
 /// copy (see [`Source`]).
-pub fn encrypt(
+pub fn encrypt(input: impl Into<Source>, request: EncryptRequest, services: &KeyServices) -> Result<Vec<u8>> {
+    encrypt_in_parts(input, request, services).map(Output::into_vec)
+}
+
+/// [`encrypt`], with the file in the parts it was made in: a large YAML
+/// file is encrypted in pieces side by side, and writing their outputs one
+/// after the other spares joining them (see [`Output`]).
+pub fn encrypt_in_parts(
     input: impl Into<Source>,
     mut request: EncryptRequest,
     services: &KeyServices,
-) -> Result<Vec<u8>> {
+) -> Result<Output> {
     let input = input.into();
     let data_key = DataKey::generate().map_err(|e| Error::Random(e.to_string()))?;
     // The binary store ignores selection rules and writes none (spec 5.6).
@@ -86,6 +96,7 @@ pub fn encrypt(
         Some(&meta_node),
         &request.store_options,
     )
+    .map(Output::from)
 }
 
 /// Encrypting a plaintext tree under a data key: what `encrypt` and

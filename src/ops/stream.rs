@@ -90,7 +90,7 @@ pub(super) fn encrypt_yaml(
     sealing: &Sealing<'_>,
     key_groups: &mut Option<Vec<KeyGroup>>,
     services: &KeyServices,
-) -> Option<Result<Vec<u8>>> {
+) -> Option<Result<super::Output>> {
     if request.input_format != Format::Yaml || request.output_format != Format::Yaml {
         return None;
     }
@@ -104,6 +104,7 @@ pub(super) fn encrypt_yaml(
             sealing.metadata(&cipher, done.mac, done.style_memory, groups, request.shamir_threshold, None)?;
         Ok(metadata.to_node(empty_list_style(Format::Yaml)))
     })
+    .map(|encrypted| encrypted.map(super::Output::from_parts))
 }
 
 #[cfg(test)]

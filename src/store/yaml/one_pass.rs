@@ -134,24 +134,26 @@ pub fn encrypt(
     leaves: LeafWalk<'_>,
     options: &StoreOptions,
     metadata: impl FnOnce(StreamEncrypted) -> crate::error::Result<crate::tree::Node>,
-) -> Option<crate::error::Result<Vec<u8>>> {
+) -> Option<crate::error::Result<Vec<Vec<u8>>>> {
     encrypt_in(text, leaves, options, metadata, Pieces::for_this_machine(text.len()))
 }
 
-/// [`encrypt`], cut into at most `pieces`.
+/// [`encrypt`], cut into at most `pieces`. The file comes back in one part
+/// per piece, each piece's output as its reader wrote it: joining them
+/// would copy every later piece's output again (see `ops::Output`).
 pub(crate) fn encrypt_in(
     text: &str,
     leaves: LeafWalk<'_>,
     options: &StoreOptions,
     metadata: impl FnOnce(StreamEncrypted) -> crate::error::Result<crate::tree::Node>,
     pieces: Pieces,
-) -> Option<crate::error::Result<Vec<u8>>> {
+) -> Option<crate::error::Result<Vec<Vec<u8>>>> {
     let starts = super::pieces::cuts(text, text.len(), pieces);
-    let readers = read_pieces(text, &starts, leaves, |piece, offset, leaves, _| {
+    let readers = read_pieces(text, &starts, leaves, |piece, _, leaves, last| {
         // An encryption's output is up to about four and a half times its
-        // source (see `splice::emit_spliced`); the first piece's buffer
-        // takes the others' outputs too.
-        let capacity = if offset == 0 { text.len() } else { piece.len() } * 5 + 4096;
+        // source (see `splice::emit_spliced`); the last piece's buffer also
+        // takes the metadata.
+        let capacity = piece.len() * 5 + if last { 4096 } else { 64 };
         let styling = Styling::Remember { ordinals: Ordinals::default(), memory: StyleMemory::default() };
         Reader::new(piece, options, leaves, styling, Sops::Absent, capacity)
     })?;
@@ -159,9 +161,11 @@ pub(crate) fn encrypt_in(
     let Reader { mut out, mut at, mut leaves, styling, mut document_end, top_column, mut text, .. } =
         readers.next()?;
     let Styling::Remember { mut memory, .. } = styling else { unreachable!("made above") };
+    let mut parts = Vec::with_capacity(starts.len());
     for later in readers {
+        // What is left of the piece after its last value ends its part.
         out.extend(&text.as_bytes()[at..]);
-        out.extend(&later.out.into_public());
+        parts.push(std::mem::replace(&mut out, later.out).into_public());
         (text, at, document_end) = (later.text, later.at, later.document_end);
         leaves.absorb(later.leaves);
         let Styling::Remember { memory: later_memory, .. } = later.styling else {
@@ -183,7 +187,8 @@ pub(crate) fn encrypt_in(
     }
     out.extend(super::splice::metadata_block(&node, top_column, "\n", options).as_bytes());
     out.extend(&bytes[insert_at..]);
-    Some(Ok(out.into_public()))
+    parts.push(out.into_public());
+    Some(Ok(parts))
 }
 
 /// Read `text` in the pieces that start at `starts` side by side: the

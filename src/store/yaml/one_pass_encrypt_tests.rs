@@ -55,7 +55,9 @@ fn one_pass_in(
         Ok(metadata_with(rule, mac_only_encrypted, style_memory))
     };
     let output = encrypt_in(plain, leaves, &options, metadata, pieces)?;
-    let text = String::from_utf8(output.expect("the metadata builds")).unwrap();
+    let parts = output.expect("the metadata builds");
+    assert_eq!(parts.len(), cuts(plain, plain.len(), pieces).len(), "one part per piece");
+    let text = String::from_utf8(parts.concat()).unwrap();
     Some((text, mac.expect("the metadata was built")))
 }
 
