@@ -24,6 +24,8 @@ use chacha20poly1305::XChaCha20Poly1305;
 use crate::secret::{DataKey, SecretBytes};
 use crate::tree::ValueType;
 
+mod nonce;
+
 /// The ciphers an envelope can name.
 #[derive(Clone, Copy, PartialEq, Eq, Debug, Hash)]
 pub enum CipherKind {
@@ -550,49 +552,12 @@ fn truncate_for_message(text: &str) -> String {
 type Aes256Gcm32 = AesGcm<Aes256, U32>;
 type Aes256Gcm12 = AesGcm<Aes256, U12>;
 
-/// Encrypts and decrypts values with one file's data key.
-///
-/// Nonces come from the operating system's random source, drawn into a
-/// pool a few kilobytes at a time: one `getrandom` call per value was
-/// 30,000 system calls for a 1 MB file, a tenth of encrypting it. Bytes
-/// leave the pool once and are never handed out again. A cipher is
-/// therefore not to be used on both sides of a `fork` (the copies would
-/// share the pool); sops-rs never forks without `exec`.
+/// Encrypts and decrypts values with one file's data key. Nonces come from
+/// this thread's pool of random bytes (see `nonce`).
 pub struct ValueCipher {
     aes32: Aes256Gcm32,
     aes12: Aes256Gcm12,
     xchacha: XChaCha20Poly1305,
-    nonces: std::sync::Mutex<NoncePool>,
-}
-
-/// Bytes from the OS random source, handed out in order.
-struct NoncePool {
-    bytes: Box<[u8; NONCE_POOL_BYTES]>,
-    used: usize,
-}
-
-/// Enough for 128 AES-GCM (32-byte) or 170 XChaCha (24-byte) nonces.
-const NONCE_POOL_BYTES: usize = 4096;
-
-impl NoncePool {
-    fn new() -> NoncePool {
-        // Empty: the first nonce fills it.
-        NoncePool { bytes: Box::new([0; NONCE_POOL_BYTES]), used: NONCE_POOL_BYTES }
-    }
-
-    fn fill(&mut self, out: &mut [u8]) -> Result<(), getrandom::Error> {
-        if out.len() > NONCE_POOL_BYTES {
-            return getrandom::getrandom(out);
-        }
-        if NONCE_POOL_BYTES - self.used < out.len() {
-            getrandom::getrandom(&mut self.bytes[..])?;
-            self.used = 0;
-        }
-        let end = self.used + out.len();
-        out.copy_from_slice(&self.bytes[self.used..end]);
-        self.used = end;
-        Ok(())
-    }
 }
 
 impl ValueCipher {
@@ -602,7 +567,6 @@ impl ValueCipher {
             aes32: Aes256Gcm32::new(key_bytes),
             aes12: Aes256Gcm12::new(key_bytes),
             xchacha: XChaCha20Poly1305::new(key_bytes),
-            nonces: std::sync::Mutex::new(NoncePool::new()),
         }
     }
 
@@ -615,9 +579,7 @@ impl ValueCipher {
         value_type: ValueType,
     ) -> Result<Envelope, getrandom::Error> {
         let mut iv = vec![0u8; cipher.iv_len()];
-        // A poisoned lock only means another thread panicked mid-copy; the
-        // pool's position is still one that was never handed out.
-        self.nonces.lock().unwrap_or_else(|poisoned| poisoned.into_inner()).fill(&mut iv)?;
+        nonce::fill(&mut iv)?;
         Ok(self.encrypt_with_iv(cipher, plaintext, aad, value_type, iv))
     }
 
