@@ -170,8 +170,31 @@ pub fn write_atomic(path: &Path, data: &[u8], new_mode: u32) -> io::Result<()> {
 }
 
 /// [`write_atomic`] of the concatenation of `parts`, without joining them.
+///
+/// A path that names something other than a regular file or a directory
+/// (`/dev/null`, `/dev/stdout`, a named pipe, the `/dev/fd/N` of a shell's
+/// `>(...)`) is written into as it is, as sops does: renaming a temporary
+/// file over it would replace the device or pipe with a regular file
+/// holding the output, which for a decryption is plaintext, and nothing
+/// would reach the reader.
 pub fn write_atomic_parts(path: &Path, parts: &[&[u8]], new_mode: u32) -> io::Result<()> {
+    if let Ok(meta) = fs::metadata(path)
+        && !meta.is_file()
+        && !meta.is_dir()
+    {
+        return write_into_special(path, parts);
+    }
     write_atomic_steps(path, parts, new_mode, &mut |_| Ok(()))
+}
+
+/// Write `parts` into an existing device, pipe or socket: opened for writing
+/// only, never created, truncated or renamed.
+fn write_into_special(path: &Path, parts: &[&[u8]]) -> io::Result<()> {
+    let mut file = fs::OpenOptions::new().write(true).open(path)?;
+    for part in parts {
+        file.write_all(part)?;
+    }
+    file.flush()
 }
 
 /// The steps of an atomic write, in order; a test can make any of them fail
@@ -277,6 +300,7 @@ fn resolve_symlinks(path: &Path) -> io::Result<PathBuf> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use std::os::unix::fs::FileTypeExt;
 
     #[test]
     fn replaces_and_keeps_mode() {
@@ -297,6 +321,49 @@ mod tests {
         let path = dir.path().join("plain.yaml");
         write_atomic(&path, b"secret", PRIVATE_MODE).unwrap();
         assert_eq!(fs::metadata(&path).unwrap().permissions().mode() & 0o777, 0o600);
+    }
+
+    /// Regression: `--output /dev/null` renamed a temporary file over the
+    /// device, leaving a regular file with the (decrypted) output in its
+    /// place; a named pipe was replaced the same way and its reader got
+    /// nothing. The reader here is opened first and does not block, so a
+    /// regression fails the test instead of hanging it.
+    #[test]
+    fn a_named_pipe_is_written_into_not_replaced() {
+        use std::io::Read;
+        use std::os::unix::fs::OpenOptionsExt;
+        const O_NONBLOCK: i32 = 0o4000;
+        let dir = tempfile::tempdir().unwrap();
+        let fifo = dir.path().join("fifo");
+        let made = std::process::Command::new("mkfifo").arg(&fifo).status().unwrap();
+        assert!(made.success());
+        let mut reader = fs::OpenOptions::new().read(true).custom_flags(O_NONBLOCK).open(&fifo).unwrap();
+        write_atomic_parts(&fifo, &[b"a: 1\n", b"b: 2\n"], PRIVATE_MODE).unwrap();
+        let mut got = Vec::new();
+        let _ = reader.read_to_end(&mut got);
+        assert_eq!(got, b"a: 1\nb: 2\n");
+        assert!(fs::symlink_metadata(&fifo).unwrap().file_type().is_fifo(), "still a pipe");
+        let names: Vec<_> = fs::read_dir(dir.path()).unwrap().map(|e| e.unwrap().file_name()).collect();
+        assert_eq!(names, ["fifo"], "no temporary file left");
+    }
+
+    /// A null device of the test's own (`mknod` needs root, which CI and
+    /// this project's machines have), so that a regression replaces it and
+    /// not the system's `/dev/null`.
+    #[test]
+    fn a_device_is_written_into_not_replaced() {
+        let dir = tempfile::tempdir().unwrap();
+        let device = dir.path().join("null");
+        let made = std::process::Command::new("mknod").arg(&device).args(["c", "1", "3"]).status().unwrap();
+        assert!(made.success(), "mknod (run the tests as root)");
+        let link = dir.path().join("link");
+        std::os::unix::fs::symlink(&device, &link).unwrap();
+        write_atomic(&device, b"secret", PRIVATE_MODE).unwrap();
+        write_atomic(&link, b"secret", PRIVATE_MODE).unwrap();
+        assert!(fs::symlink_metadata(&device).unwrap().file_type().is_char_device(), "still a device");
+        let mut names: Vec<_> = fs::read_dir(dir.path()).unwrap().map(|e| e.unwrap().file_name()).collect();
+        names.sort();
+        assert_eq!(names, ["link", "null"], "no temporary file left");
     }
 
     #[test]

@@ -363,6 +363,34 @@ fn output_files_are_atomic_and_plaintext_is_private() {
     assert!(names.iter().all(|n| !n.contains("sops-rs-tmp")), "no temporary files left: {names:?}");
 }
 
+/// Regression: `--output /dev/stdout` failed (a temporary file was made
+/// next to /proc/self/fd/1 to be renamed over it); sops writes into it, so
+/// scripts that name stdout as the output file work.
+#[test]
+fn output_to_dev_stdout_writes_into_the_pipe() {
+    let sandbox = Sandbox::new();
+    let plain = write(sandbox.path(), "s.yaml", &plain_yaml());
+    let enc = write(sandbox.path(), "s.enc.yaml", &encrypt_to_key1(&sandbox, &plain, &[]));
+    let output = sandbox
+        .sops_rs()
+        .env("SOPS_AGE_KEY_FILE", key1())
+        .args(["decrypt", "--output", "/dev/stdout"])
+        .arg(&enc)
+        .output()
+        .unwrap();
+    assert_exit(&output, 0, "decrypt --output /dev/stdout");
+    assert_eq!(stdout_text(&output), plain_yaml());
+    let r = recipient_of(&key1());
+    let output = sandbox
+        .sops_rs()
+        .args(["encrypt", "--age", &r, "--output", "/dev/stdout"])
+        .arg(&plain)
+        .output()
+        .unwrap();
+    assert_exit(&output, 0, "encrypt --output /dev/stdout");
+    assert!(stdout_text(&output).contains("ENC[") && stdout_text(&output).contains("sops:"));
+}
+
 #[test]
 fn extract_prints_one_value() {
     let sandbox = Sandbox::new();

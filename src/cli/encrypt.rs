@@ -67,6 +67,7 @@ pub fn run(ctx: &Context, services: &KeyServices, args: &EncryptArgs, legacy: &L
     let destination = common::destination(&args.output, &input, false);
     if let Some(output) = onto_existing(ctx, &args.output, &input.bytes, &request, services)? {
         if let common::Destination::File { path, .. } = &destination
+            && path.is_file()
             && crate::fsio::read_file(path, ctx.size_limit).is_ok_and(|old| old == output)
         {
             return Ok(()); // nothing changed: the file is left alone
@@ -91,7 +92,9 @@ fn onto_existing(
     request: &EncryptRequest,
     services: &KeyServices,
 ) -> Result<Option<Vec<u8>>> {
-    let Some(path) = output.output.as_ref().filter(|p| p.exists()) else { return Ok(None) };
+    // Only a regular file can hold an earlier encryption: reading a named
+    // pipe would take what another process waits to read, or block.
+    let Some(path) = output.output.as_ref().filter(|p| p.is_file()) else { return Ok(None) };
     let Ok(existing) = crate::fsio::read_file(path, ctx.size_limit) else { return Ok(None) };
     let fresh = |why: &str| {
         eprintln!("note: {} exists, but {why}; encrypting with a new data key", path.display());
