@@ -310,6 +310,12 @@ impl Error {
                 "set {}=2G (a number of bytes, or with K, M or G; 0 for no limit) to read larger inputs",
                 crate::fsio::MAX_FILE_SIZE_VAR
             ),
+            Error::WriteOutput { source, .. } if source.kind() == std::io::ErrorKind::NotFound => {
+                "create the directory first, or write somewhere else with --output".into()
+            }
+            Error::WriteOutput { source, .. } if source.kind() == std::io::ErrorKind::PermissionDenied => {
+                "a file is replaced by writing a new one beside it and renaming it: that needs permission to create files in its directory".into()
+            }
             Error::DecryptValue { reason: EnvelopeError::AuthFailed, .. } => {
                 "the value was changed or moved after encryption; restore it from version control".into()
             }

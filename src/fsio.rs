@@ -222,6 +222,11 @@ pub(crate) fn write_atomic_steps(
         Some(dir) if !dir.as_os_str().is_empty() => dir.to_path_buf(),
         _ => PathBuf::from("."),
     };
+    if !dir.is_dir() {
+        // Said plainly: creating the temporary file would fail naming the
+        // temporary file, which the user never asked for.
+        return Err(io::Error::new(io::ErrorKind::NotFound, format!("no directory {}", dir.display())));
+    }
     let existing = fs::metadata(&target).ok();
     let name = target.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
     before(WriteStep::CreateTemp)?;
@@ -364,6 +369,15 @@ mod tests {
         let mut names: Vec<_> = fs::read_dir(dir.path()).unwrap().map(|e| e.unwrap().file_name()).collect();
         names.sort();
         assert_eq!(names, ["link", "null"], "no temporary file left");
+    }
+
+    #[test]
+    fn a_missing_directory_is_named_not_the_temporary_file() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("missing").join("f.yaml");
+        let error = write_atomic(&path, b"x", PRIVATE_MODE).unwrap_err();
+        assert_eq!(error.kind(), io::ErrorKind::NotFound);
+        assert_eq!(error.to_string(), format!("no directory {}", dir.path().join("missing").display()));
     }
 
     #[test]

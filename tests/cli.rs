@@ -392,6 +392,28 @@ fn output_to_dev_stdout_writes_into_the_pipe() {
 }
 
 #[test]
+fn output_into_a_missing_directory_names_the_directory() {
+    let sandbox = Sandbox::new();
+    let plain = write(sandbox.path(), "s.yaml", &plain_yaml());
+    let enc = write(sandbox.path(), "s.enc.yaml", &encrypt_to_key1(&sandbox, &plain, &[]));
+    let missing = sandbox.path().join("missing");
+    let output = sandbox
+        .sops_rs()
+        .env("SOPS_AGE_KEY_FILE", key1())
+        .args(["decrypt", "--output"])
+        .arg(missing.join("out.yaml"))
+        .arg(&enc)
+        .output()
+        .unwrap();
+    assert_exit(&output, 3, "decrypt --output into a missing directory");
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(stderr.contains(&format!("no directory {}", missing.display())), "{stderr}");
+    assert!(stderr.contains("create the directory first"), "{stderr}");
+    assert!(!stderr.contains("sops-rs-tmp") && !stderr.contains(SECRET), "{stderr}");
+    assert!(output.stdout.is_empty());
+}
+
+#[test]
 fn extract_prints_one_value() {
     let sandbox = Sandbox::new();
     let plain = write(sandbox.path(), "s.yaml", &plain_yaml());
