@@ -178,22 +178,19 @@ pub fn write_atomic(path: &Path, data: &[u8], new_mode: u32) -> io::Result<()> {
 /// holding the output, which for a decryption is plaintext, and nothing
 /// would reach the reader.
 pub fn write_atomic_parts(path: &Path, parts: &[&[u8]], new_mode: u32) -> io::Result<()> {
-    if let Ok(meta) = fs::metadata(path)
-        && !meta.is_file()
-        && !meta.is_dir()
-    {
-        return write_into_special(path, parts);
-    }
     write_atomic_steps(path, parts, new_mode, &mut |_| Ok(()))
+}
+
+/// Write each of `parts` to `writer`, in order.
+pub fn write_parts(writer: &mut impl Write, parts: &[&[u8]]) -> io::Result<()> {
+    parts.iter().try_for_each(|part| writer.write_all(part))
 }
 
 /// Write `parts` into an existing device, pipe or socket: opened for writing
 /// only, never created, truncated or renamed.
 fn write_into_special(path: &Path, parts: &[&[u8]]) -> io::Result<()> {
     let mut file = fs::OpenOptions::new().write(true).open(path)?;
-    for part in parts {
-        file.write_all(part)?;
-    }
+    write_parts(&mut file, parts)?;
     file.flush()
 }
 
@@ -217,6 +214,12 @@ pub(crate) fn write_atomic_steps(
     new_mode: u32,
     before: &mut dyn FnMut(WriteStep) -> io::Result<()>,
 ) -> io::Result<()> {
+    if let Ok(meta) = fs::metadata(path)
+        && !meta.is_file()
+        && !meta.is_dir()
+    {
+        return write_into_special(path, parts);
+    }
     let target = resolve_symlinks(path)?;
     let dir = match target.parent() {
         Some(dir) if !dir.as_os_str().is_empty() => dir.to_path_buf(),
@@ -236,9 +239,7 @@ pub(crate) fn write_atomic_steps(
         .permissions(Permissions::from_mode(PRIVATE_MODE))
         .tempfile_in(&dir)?;
     before(WriteStep::Write)?;
-    for part in parts {
-        temp.write_all(part)?;
-    }
+    write_parts(&mut temp, parts)?;
     before(WriteStep::SetPermissions)?;
     let mode = existing.as_ref().map_or(new_mode, |m| m.permissions().mode() & 0o7777);
     temp.as_file().set_permissions(Permissions::from_mode(mode))?;

@@ -271,8 +271,7 @@ pub fn write_parts(destination: &Destination, parts: &[&[u8]]) -> Result<()> {
     match destination {
         Destination::Stdout => {
             let mut stdout = std::io::stdout().lock();
-            let written = parts.iter().try_for_each(|part| stdout.write_all(part));
-            match written.and_then(|()| stdout.flush()) {
+            match fsio::write_parts(&mut stdout, parts).and_then(|()| stdout.flush()) {
                 Ok(()) => Ok(()),
                 Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => Ok(()),
                 Err(source) => Err(Error::WriteOutput { path: PathBuf::from("<stdout>"), source }),

@@ -67,7 +67,6 @@ pub fn run(ctx: &Context, services: &KeyServices, args: &EncryptArgs, legacy: &L
     let destination = common::destination(&args.output, &input, false);
     if let Some(output) = onto_existing(ctx, &args.output, &input.bytes, &request, services)? {
         if let common::Destination::File { path, .. } = &destination
-            && path.is_file()
             && crate::fsio::read_file(path, ctx.size_limit).is_ok_and(|old| old == output)
         {
             return Ok(()); // nothing changed: the file is left alone

@@ -50,11 +50,6 @@ impl Output {
         }
         joined
     }
-
-    /// Write every part to `writer`, in order.
-    pub fn write_to(&self, writer: &mut impl std::io::Write) -> std::io::Result<()> {
-        self.parts().try_for_each(|part| writer.write_all(part))
-    }
 }
 
 impl From<Vec<u8>> for Output {
@@ -68,12 +63,10 @@ mod tests {
     use super::Output;
 
     #[test]
-    fn parts_join_and_write_in_order() {
+    fn parts_join_in_order() {
         let output = Output::from_parts(vec![b"a: 1\n".to_vec(), Vec::new(), b"b: 2\n".to_vec()]);
         assert_eq!(output.len(), 10);
-        let mut written = Vec::new();
-        output.write_to(&mut written).unwrap();
-        assert_eq!(written, b"a: 1\nb: 2\n");
+        assert_eq!(output.parts().collect::<Vec<_>>(), [&b"a: 1\n"[..], b"", b"b: 2\n"]);
         assert_eq!(output.into_vec(), b"a: 1\nb: 2\n");
     }
 
