@@ -339,4 +339,16 @@ mod tests {
         assert_eq!(Error::MetadataNotFound.exit_code(), 1);
         assert_eq!(Error::EncryptTree("x".into()).exit_code(), 23);
     }
+
+    #[test]
+    fn a_failed_write_hints_by_its_cause() {
+        let write =
+            |kind: std::io::ErrorKind| Error::WriteOutput { path: "out.yaml".into(), source: kind.into() };
+        let denied = write(std::io::ErrorKind::PermissionDenied).hint().unwrap();
+        assert!(denied.contains("permission to create files in its directory"), "{denied}");
+        let missing = write(std::io::ErrorKind::NotFound).hint().unwrap();
+        assert!(missing.contains("create the directory first"), "{missing}");
+        assert_eq!(write(std::io::ErrorKind::Other).hint(), None);
+        assert_eq!(write(std::io::ErrorKind::NotFound).exit_code(), 3);
+    }
 }
