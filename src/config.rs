@@ -20,7 +20,7 @@ use crate::cipher::CipherKind;
 use crate::env::Environment;
 use crate::error::{Error, Result};
 use crate::keys::age::AgeKey;
-use crate::keys::{AzureKvKey, GcpKmsKey, HcVaultKey, KmsKey, MasterKey, PgpKey};
+use crate::keys::{AzureKvKey, GcpKmsKey, HcVaultKey, HckmsKey, KmsKey, MasterKey, PgpKey};
 use crate::metadata::KeyGroup;
 use crate::store::{MAX_JSON_INDENT, StoreOptions};
 use crate::tree::{MapItem, Node, Scalar, SeqItem, Value};
@@ -251,6 +251,11 @@ fn parse_rule(node: &Node) -> std::result::Result<CreationRule, String> {
                     flat.push(vault_key_from_uri(&uri)?);
                 }
             }
+            "hckms" => {
+                for id in string_list(value, name)? {
+                    flat.push(hckms_key(&id)?);
+                }
+            }
             "key_groups" => {
                 for (index, group) in seq_items(value, name)?.into_iter().enumerate() {
                     let group = parse_group(group).map_err(|m| format!("key_groups[{index}]: {m}"))?;
@@ -361,6 +366,14 @@ fn parse_group(node: &Node) -> std::result::Result<KeyGroup, String> {
                     group.push(vault_key_from_uri(&uri)?);
                 }
             }
+            "hckms" => {
+                for entry in seq_items(value, name)? {
+                    let fields = map_pairs(entry, "an hckms entry")?;
+                    let id =
+                        fields.iter().find(|(n, _)| *n == "key_id").ok_or("an hckms entry needs a key_id")?;
+                    group.push(hckms_key(&text(id.1, "key_id")?)?);
+                }
+            }
             "merge" => {
                 for nested in seq_items(value, name)? {
                     group.extend(parse_group(nested)?);
@@ -422,6 +435,20 @@ pub fn azure_key_from_url(url: &str) -> std::result::Result<MasterKey, String> {
         version: caps.get(3).map(|m| m.as_str().to_owned()).unwrap_or_default(),
         ..AzureKvKey::default()
     }))
+}
+
+/// A HuaweiCloud KMS key, `region:key-uuid` as sops spells it. sops-rs
+/// cannot wrap with one, but it records, keeps and removes them, so a
+/// config or command line naming one is not silently narrowed to the keys
+/// this build can use.
+pub fn hckms_key(id: &str) -> std::result::Result<MasterKey, String> {
+    let id = id.trim();
+    match id.split_once(':') {
+        Some((region, key)) if !region.is_empty() && !key.is_empty() && !key.contains(':') => {
+            Ok(MasterKey::Hckms(HckmsKey { key_id: id.to_owned(), ..HckmsKey::default() }))
+        }
+        _ => Err(format!("{id:?} is not a HuaweiCloud KMS key ID (region:key-uuid)")),
+    }
 }
 
 /// `https://vault:8200/v1/<engine path>/keys/<name>`.

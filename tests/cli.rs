@@ -534,3 +534,70 @@ fn converts_to_every_format_and_refuses_what_a_format_cannot_hold() {
         assert!(!out.exists(), "{to}: no partial output");
     }
 }
+
+/// sops's flags that have no work to do here are accepted, so sops command
+/// lines run unchanged, and each says what it does (or why it cannot).
+#[test]
+fn sops_flags_without_a_job_here_are_accepted_and_explained() {
+    let sandbox = Sandbox::new();
+    let plain = write(sandbox.path(), "s.yaml", &plain_yaml());
+    let enc = write(sandbox.path(), "s.enc.yaml", &encrypt_to_key1(&sandbox, &plain, &[]));
+    let decrypt = |flags: &[&str], env: &[(&str, &str)]| {
+        let mut command = sandbox.sops_rs();
+        // After the command, where sops's help puts them.
+        command.env("SOPS_AGE_KEY_FILE", key1()).arg("decrypt").args(flags).arg(&enc);
+        command.envs(env.iter().copied()).output().unwrap()
+    };
+    // Remote key services are tried after the local one in sops: not used
+    // here (nothing listens at the address), with a warning that does not
+    // echo the address.
+    for (flags, env) in [
+        (&["--keyservice", "tcp://127.0.0.1:9"][..], &[][..]),
+        (&[][..], &[("SOPS_KEYSERVICE", "tcp://127.0.0.1:9,unix:///nowhere")][..]),
+        (&["--enable-local-keyservice"][..], &[][..]),
+        (&["--enable-local-keyservice=true"][..], &[("SOPS_ENABLE_LOCAL_KEYSERVICE", "1")][..]),
+    ] {
+        let output = decrypt(flags, env);
+        assert_exit(&output, 0, &format!("{flags:?} {env:?}"));
+        assert_eq!(stdout_text(&output), plain_yaml());
+        let warned = stderr_text(&output).contains("--keyservice (SOPS_KEYSERVICE) is ignored");
+        assert_eq!(
+            warned,
+            flags.contains(&"--keyservice") || !env.is_empty() && env[0].0 == "SOPS_KEYSERVICE"
+        );
+        assert!(!stderr_text(&output).contains("127.0.0.1"), "{}", stderr_text(&output));
+    }
+    for (flags, env) in [
+        (&["--enable-local-keyservice=false"][..], &[][..]),
+        (&[][..], &[("SOPS_ENABLE_LOCAL_KEYSERVICE", "false")][..]),
+    ] {
+        let output = decrypt(flags, env);
+        assert_exit(&output, 1, "local key service off");
+        assert!(stderr_text(&output).contains("no key service client"), "{}", stderr_text(&output));
+        assert_eq!(stdout_text(&output), "");
+    }
+    // `set` and `unset` take sops's threshold flag and, like sops, keep the file's.
+    let before = std::fs::read_to_string(&enc).unwrap();
+    let output = sandbox
+        .sops_rs()
+        .env("SOPS_AGE_KEY_FILE", key1())
+        .args(["set", "--shamir-secret-sharing-threshold", "2"])
+        .arg(&enc)
+        .args(["[\"db\"][\"port\"]", "6543"])
+        .output()
+        .unwrap();
+    assert_exit(&output, 0, "set with a threshold");
+    let after = std::fs::read_to_string(&enc).unwrap();
+    assert_ne!(after, before);
+    assert!(!after.contains("shamir_threshold"), "{after}");
+    let output = sandbox
+        .sops_rs()
+        .env("SOPS_AGE_KEY_FILE", key1())
+        .args(["unset", "--shamir-secret-sharing-threshold", "2"])
+        .arg(&enc)
+        .arg("[\"list\"]")
+        .output()
+        .unwrap();
+    assert_exit(&output, 0, "unset with a threshold");
+    assert!(!std::fs::read_to_string(&enc).unwrap().contains("shamir_threshold"));
+}

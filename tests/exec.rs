@@ -199,3 +199,77 @@ fn exec_file_no_fifo_filename_and_output_type() {
     let output = run(&sandbox, &["exec-file", "--filename", "../escape", "s.yaml", "true"]);
     assert_exit(&output, 1, "bad filename");
 }
+
+/// Wait (at most 10 s) for a file a background command writes.
+fn wait_for(path: &std::path::Path) -> String {
+    for _ in 0..1000 {
+        if let Ok(text) = std::fs::read_to_string(path)
+            && text.ends_with('\n')
+        {
+            return text;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(10));
+    }
+    panic!("{} was not written", path.display());
+}
+
+/// sops's deprecated `--background`: return at once (exec-env) or once the
+/// command has read the FIFO (exec-file), the command's output discarded.
+#[test]
+fn background_returns_without_waiting_and_leaves_nothing() {
+    let sandbox = Sandbox::new();
+    setup(&sandbox, "s.yaml", &format!("TOKEN: {SECRET}\n"));
+    let marker = sandbox.path().join("env-done");
+    let started = std::time::Instant::now();
+    let output = run(
+        &sandbox,
+        &["exec-env", "--background", "s.yaml", &format!("sleep 1; echo \"$TOKEN\" > {}", marker.display())],
+    );
+    assert_exit(&output, 0, "background exec-env");
+    assert!(started.elapsed() < std::time::Duration::from_millis(900), "did not wait for the command");
+    assert!(!marker.exists(), "returned before the command finished");
+    assert!(stderr_text(&output).contains("deprecated"), "{}", stderr_text(&output));
+    assert_eq!(stdout_text(&output), "");
+    assert_eq!(wait_for(&marker), format!("{SECRET}\n"));
+
+    // Its output goes nowhere, as in sops (it may outlive the terminal).
+    let output = run(&sandbox, &["exec-env", "--background", "s.yaml", "echo \"$TOKEN\""]);
+    assert_exit(&output, 0, "background output");
+    assert!(!stdout_text(&output).contains(SECRET) && !stderr_text(&output).contains(SECRET));
+
+    let copy = sandbox.path().join("file-done");
+    let output = run(
+        &sandbox,
+        &[
+            "exec-file",
+            "--background",
+            "s.yaml",
+            &format!("sleep 0.2; cat {{}} > {}; sleep 1", copy.display()),
+        ],
+    );
+    assert_exit(&output, 0, "background exec-file");
+    assert_eq!(wait_for(&copy), format!("TOKEN: {SECRET}\n"), "read the whole FIFO");
+    run_dir_is_empty(&sandbox);
+    // A command that never reads does not hold it up.
+    let output = run(&sandbox, &["exec-file", "--background", "s.yaml", "true"]);
+    assert_exit(&output, 0, "background, no reader");
+    run_dir_is_empty(&sandbox);
+}
+
+#[test]
+fn background_refuses_what_it_cannot_do() {
+    let sandbox = Sandbox::new();
+    setup(&sandbox, "s.yaml", &format!("TOKEN: {SECRET}\n"));
+    let marker = sandbox.path().join("ran");
+    let command = format!("touch {}", marker.display());
+    let output = run(&sandbox, &["exec-env", "--background", "--same-process", "s.yaml", &command]);
+    assert_exit(&output, 8, "background with same-process");
+    assert!(stderr_text(&output).contains("--same-process cannot be used with --background"));
+    let output = run(&sandbox, &["exec-file", "--background", "--no-fifo", "s.yaml", &command]);
+    assert_exit(&output, 8, "background with no-fifo");
+    assert!(stderr_text(&output).contains("--background cannot be used with --no-fifo"));
+    std::thread::sleep(std::time::Duration::from_millis(200));
+    assert!(!marker.exists(), "the command did not run");
+    assert!(!stderr_text(&output).contains(SECRET));
+    run_dir_is_empty(&sandbox);
+}

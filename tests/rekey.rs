@@ -223,3 +223,42 @@ fn groups_add_and_delete_reshare_the_key() {
     assert!(stderr_text(&output).contains("one key group"), "{}", stderr_text(&output));
     assert_eq!(std::fs::read(&file).unwrap(), before);
 }
+
+/// HuaweiCloud KMS keys (sops 3.11's `--hckms`, `--add-hckms`, `--rm-hckms`):
+/// sops-rs cannot wrap with one, so adding fails and leaves the file alone,
+/// but removing one needs no provider and works.
+#[test]
+fn hckms_keys_are_removed_and_refused_when_added() {
+    let sandbox = Sandbox::new();
+    let file = encrypted(&sandbox, &r(1), &[]);
+    // A key as sops would record it, next to the age key.
+    let text = std::fs::read_to_string(&file).unwrap();
+    let with_hckms = text.replacen(
+        "sops:\n",
+        "sops:\n    hckms:\n        - key_id: tr-west-1:0a1b2c3d\n          created_at: \"2026-01-01T00:00:00Z\"\n          enc: c29tZSB3cmFwcGVkIGtleQ==\n",
+        1,
+    );
+    assert_ne!(with_hckms, text);
+    std::fs::write(&file, &with_hckms).unwrap();
+    assert!(decrypts_with(&sandbox, &file, 1));
+
+    let output = run(&sandbox, Some(&key(1)), &["rotate", "-i", "--add-hckms", "eu-west-0:4e5f", "s.yaml"]);
+    assert_exit(&output, 1, "add hckms");
+    assert!(stderr_text(&output).contains("hckms"), "{}", stderr_text(&output));
+    assert_eq!(std::fs::read_to_string(&file).unwrap(), with_hckms, "file untouched");
+
+    let output =
+        run(&sandbox, Some(&key(1)), &["rotate", "-i", "--rm-hckms", "tr-west-1:0a1b2c3d", "s.yaml"]);
+    assert_exit(&output, 0, "rm hckms");
+    let after = std::fs::read_to_string(&file).unwrap();
+    assert!(!after.contains("hckms") && !after.contains("tr-west-1"), "{after}");
+    assert!(decrypts_with(&sandbox, &file, 1));
+
+    std::fs::write(sandbox.path().join("new.yaml"), PLAIN).unwrap();
+    let output = run(&sandbox, None, &["encrypt", "--age", &r(1), "--hckms", "tr-west-1:0a1b", "new.yaml"]);
+    assert_exit(&output, 1, "encrypt with hckms");
+    assert!(stderr_text(&output).contains("hckms"), "{}", stderr_text(&output));
+    let output = run(&sandbox, None, &["encrypt", "--age", &r(1), "--hckms", "no-region", "new.yaml"]);
+    assert!(stderr_text(&output).contains("region:key-uuid"), "{}", stderr_text(&output));
+    assert_eq!(std::fs::read_to_string(sandbox.path().join("new.yaml")).unwrap(), PLAIN);
+}

@@ -182,6 +182,33 @@ pub struct Cli {
     #[arg(long, global = true, hide = true)]
     pub verbose: bool,
 
+    /// sops's remote key services (`tcp://host:port`); sops-rs has no key service client, so
+    /// they are not used, and a warning says so (docs/compatibility.md).
+    #[arg(
+        long = "keyservice",
+        global = true,
+        hide = true,
+        env = "SOPS_KEYSERVICE",
+        value_name = "ADDRESS",
+        value_delimiter = ','
+    )]
+    pub keyservice: Vec<String>,
+
+    /// Accepted for sops compatibility: sops-rs always uses keys itself. `false` is refused, as
+    /// it would leave only the remote key services, which sops-rs does not have.
+    #[arg(
+        long,
+        global = true,
+        hide = true,
+        env = "SOPS_ENABLE_LOCAL_KEYSERVICE",
+        value_name = "BOOL",
+        num_args = 0..=1,
+        require_equals = true,
+        default_missing_value = "true",
+        value_parser = clap::builder::BoolishValueParser::new()
+    )]
+    pub enable_local_keyservice: Option<bool>,
+
     /// Legacy form: encrypt FILE (same as `encrypt`).
     #[arg(short = 'e', long = "encrypt", help_heading = "Legacy sops flags")]
     pub legacy_encrypt: bool,
@@ -331,6 +358,9 @@ pub struct SetArgs {
     /// Do not write the file when the value is already there.
     #[arg(long)]
     pub idempotent: bool,
+    /// Accepted for sops compatibility: as with sops, the file keeps its own threshold.
+    #[arg(long, value_name = "N")]
+    pub shamir_secret_sharing_threshold: Option<usize>,
     /// The encrypted file, changed in place.
     #[arg(value_name = "FILE")]
     pub file: PathBuf,
@@ -351,6 +381,9 @@ pub struct UnsetArgs {
     /// Succeed without writing when the value is not there.
     #[arg(long)]
     pub idempotent: bool,
+    /// Accepted for sops compatibility: as with sops, the file keeps its own threshold.
+    #[arg(long, value_name = "N")]
+    pub shamir_secret_sharing_threshold: Option<usize>,
     /// The encrypted file, changed in place.
     #[arg(value_name = "FILE")]
     pub file: PathBuf,
@@ -468,6 +501,12 @@ pub struct KeyChangeArgs {
     /// Azure Key Vault key URLs to remove.
     #[arg(long, value_name = "URLS", help_heading = "Key changes")]
     pub rm_azure_kv: Option<String>,
+    /// HuaweiCloud KMS key IDs to add (`region:key-uuid`; recorded, but this build cannot use them).
+    #[arg(long, value_name = "IDS", help_heading = "Key changes")]
+    pub add_hckms: Option<String>,
+    /// HuaweiCloud KMS key IDs to remove.
+    #[arg(long, value_name = "IDS", help_heading = "Key changes")]
+    pub rm_hckms: Option<String>,
     /// HashiCorp Vault transit URIs to add.
     #[arg(long, value_name = "URIS", help_heading = "Key changes")]
     pub add_hc_vault_transit: Option<String>,
@@ -490,6 +529,7 @@ impl KeyChangeArgs {
             kms: self.add_kms.clone(),
             gcp_kms: self.add_gcp_kms.clone(),
             azure_kv: self.add_azure_kv.clone(),
+            hckms: self.add_hckms.clone(),
             hc_vault_transit: self.add_hc_vault_transit.clone(),
             pgp: self.add_pgp.clone(),
             ..KeyArgs::default()
@@ -499,6 +539,7 @@ impl KeyChangeArgs {
             kms: self.rm_kms.clone(),
             gcp_kms: self.rm_gcp_kms.clone(),
             azure_kv: self.rm_azure_kv.clone(),
+            hckms: self.rm_hckms.clone(),
             hc_vault_transit: self.rm_hc_vault_transit.clone(),
             pgp: self.rm_pgp.clone(),
             ..KeyArgs::default()
@@ -513,6 +554,7 @@ impl KeyChangeArgs {
                 && k.kms.is_none()
                 && k.gcp_kms.is_none()
                 && k.azure_kv.is_none()
+                && k.hckms.is_none()
                 && k.hc_vault_transit.is_none()
                 && k.pgp.is_none()
         })
@@ -599,6 +641,9 @@ pub struct KeyArgs {
     /// Azure Key Vault key URLs, comma-separated.
     #[arg(long, value_name = "URLS", env = "SOPS_AZURE_KEYVAULT_URLS", help_heading = "Keys")]
     pub azure_kv: Option<String>,
+    /// HuaweiCloud KMS key IDs (`region:key-uuid`), comma-separated; recorded, but this build cannot use them.
+    #[arg(long, value_name = "IDS", env = "SOPS_HUAWEICLOUD_KMS_IDS", help_heading = "Keys")]
+    pub hckms: Option<String>,
     /// HashiCorp Vault transit URIs, comma-separated.
     #[arg(long, value_name = "URIS", env = "SOPS_VAULT_URIS", help_heading = "Keys")]
     pub hc_vault_transit: Option<String>,
@@ -653,6 +698,9 @@ pub struct ExecEnvArgs {
     /// Replace this process with the command (exec) instead of running it as a child.
     #[arg(long)]
     pub same_process: bool,
+    /// Start the command and return without waiting for it; its input and output go nowhere (deprecated in sops).
+    #[arg(long)]
+    pub background: bool,
     /// Run the command as this user (needs the privileges to switch to it).
     #[arg(long, value_name = "USER")]
     pub user: Option<String>,
@@ -672,6 +720,10 @@ pub struct ExecFileArgs {
     /// Hand over a 0600 temporary file instead of a FIFO (for programs that seek or read twice).
     #[arg(long)]
     pub no_fifo: bool,
+    /// Return once the command has read the FIFO, without waiting for it to finish; its input and
+    /// output go nowhere (deprecated in sops).
+    #[arg(long)]
+    pub background: bool,
     /// Name of the file the command sees.
     #[arg(long, value_name = "NAME", default_value = "tmp-file")]
     pub filename: String,

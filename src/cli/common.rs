@@ -180,6 +180,11 @@ pub fn key_groups_from_flags(keys: &KeyArgs) -> Result<Option<Vec<KeyGroup>>> {
             group.push(config::azure_key_from_url(&url).map_err(invalid)?);
         }
     }
+    if let Some(list) = &keys.hckms {
+        for id in split_list(list) {
+            group.push(config::hckms_key(&id).map_err(invalid)?);
+        }
+    }
     if let Some(list) = &keys.hc_vault_transit {
         for uri in split_list(list) {
             group.push(config::vault_key_from_uri(&uri).map_err(invalid)?);

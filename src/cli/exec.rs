@@ -60,6 +60,17 @@ pub fn exec_env(ctx: &Context, services: &KeyServices, args: &ExecEnvArgs) -> Re
         run_as(child, args.user.as_deref())
     };
     let child = Child::new(command, direct, &setup);
+    if args.background {
+        if args.same_process {
+            return Err(Error::ConflictingParameters(
+                "--same-process cannot be used with --background (there would be no process to return to)"
+                    .into(),
+            ));
+        }
+        warn_background_deprecated("exec-env");
+        child.spawn_in_background()?;
+        return Ok(());
+    }
     if args.same_process {
         // This process is replaced: the audit line is written now.
         if let Some(log) = ctx.audit_log() {
@@ -85,6 +96,13 @@ pub fn exec_file(ctx: &Context, services: &KeyServices, args: &ExecFileArgs) -> 
         .and_then(Format::from_name)
         .unwrap_or_else(|| Format::from_path(&args.file));
     let output_format = args.types.output_type.as_deref().and_then(Format::from_name).unwrap_or(input_format);
+    if args.background && args.no_fifo {
+        return Err(Error::ConflictingParameters(
+            "--background cannot be used with --no-fifo: the file would be removed before the command read it, \
+             or left behind with the plaintext in it"
+                .into(),
+        ));
+    }
     if args.filename.contains('/')
         || args.filename.is_empty()
         || args.filename == "."
@@ -128,6 +146,20 @@ pub fn exec_file(ctx: &Context, services: &KeyServices, args: &ExecFileArgs) -> 
         make_fifo(&path)?;
         let done = Arc::new(AtomicBool::new(false));
         let writer = spawn_fifo_writer(path.clone(), decrypted.output, done.clone());
+        if args.background {
+            warn_background_deprecated("exec-file");
+            let started = child.spawn_in_background().map(|mut process| {
+                // The FIFO (and the directory) go when this returns, so wait
+                // until the command has taken everything, or has ended without.
+                pid.store(process.id(), Ordering::SeqCst);
+                while !writer.is_finished() && matches!(process.try_wait(), Ok(None)) {
+                    std::thread::sleep(Duration::from_millis(2));
+                }
+            });
+            done.store(true, Ordering::SeqCst);
+            let _ = writer.join();
+            return started;
+        }
         let result = run(&child, Some(pid));
         done.store(true, Ordering::SeqCst);
         let _ = writer.join();
@@ -201,6 +233,13 @@ impl<'a> Child<'a> {
         self.start(Command::spawn)
     }
 
+    /// `--background`: as sops starts it, with no input and its output
+    /// discarded (it may outlive this process and its terminal).
+    fn spawn_in_background(&self) -> Result<std::process::Child> {
+        use std::process::Stdio;
+        self.start(|child| child.stdin(Stdio::null()).stdout(Stdio::null()).stderr(Stdio::null()).spawn())
+    }
+
     /// Replace this process (`--same-process`); returns only on failure.
     fn exec(&self) -> Error {
         match self.start(|child| Err::<std::convert::Infallible, _>(child.exec())) {
@@ -208,6 +247,11 @@ impl<'a> Child<'a> {
             Err(error) => error,
         }
     }
+}
+
+/// sops deprecated `--background`; its users hear it from us too.
+fn warn_background_deprecated(command: &str) {
+    eprintln!("warning: {command}'s --background is deprecated in sops and may be removed there");
 }
 
 /// `--user`: switch to the named user's uid and gid, found in /etc/passwd.

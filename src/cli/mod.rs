@@ -49,6 +49,10 @@ pub fn main() -> ExitCode {
         println!("sops {SOPS_VERSION} (sops-rs {})", env!("CARGO_PKG_VERSION"));
         return ExitCode::SUCCESS;
     }
+    if let Err(error) = key_service_flags(&cli) {
+        report(&error);
+        return ExitCode::from(u8::try_from(error.exit_code()).unwrap_or(1));
+    }
     let ctx = match Context::from_process(cli.config.clone()) {
         Ok(ctx) => ctx,
         Err(error) => {
@@ -83,6 +87,30 @@ pub fn main() -> ExitCode {
             ExitCode::from(u8::try_from(error.exit_code()).unwrap_or(1))
         }
     }
+}
+
+/// sops's key service flags. sops asks its local key service first and the
+/// remote ones (`--keyservice`, `SOPS_KEYSERVICE`) after it, so a file whose
+/// keys are at hand opens without them: sops-rs, which has no key service
+/// client, goes on with its own keys and says that the addresses are not
+/// used (not which: an address is the user's, not ours to echo). Turning
+/// the local service off would leave only the remote ones, so that is
+/// refused rather than ignored.
+fn key_service_flags(cli: &Cli) -> Result<()> {
+    if cli.enable_local_keyservice == Some(false) {
+        return Err(Error::InvalidArgument(
+            "--enable-local-keyservice=false (or SOPS_ENABLE_LOCAL_KEYSERVICE=false) leaves only remote key \
+             services, and sops-rs has no key service client; it always uses keys itself"
+                .into(),
+        ));
+    }
+    if cli.keyservice.iter().any(|address| !address.trim().is_empty()) {
+        eprintln!(
+            "warning: --keyservice (SOPS_KEYSERVICE) is ignored: sops-rs has no key service client, and uses \
+             keys directly"
+        );
+    }
+    Ok(())
 }
 
 /// What the audit log records for a command line: the operation and the

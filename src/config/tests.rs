@@ -70,6 +70,23 @@ fn flat_key_types_are_parsed() {
     assert!(ids[0].contains(&"ABCD".to_owned()));
 }
 
+/// Regression: a rule's `hckms` keys were skipped, so a file was encrypted
+/// for the rule's other keys only, without a word.
+#[test]
+fn hckms_keys_are_kept_not_dropped() {
+    let config = load(
+        "creation_rules:\n  - path_regex: flat\n    hckms: ap-southeast-1:0a1b, eu-west-0:2c3d\n    age: age17l9qs5st5rpva0qzdzu5fxttsgrzxmuz2wtvr0zmas23t03duc5sfzzf6x\n  - key_groups:\n      - hckms:\n          - key_id: cn-north-4:4e5f\n",
+    )
+    .unwrap();
+    let ids = recipients(&config.creation_rules[0]);
+    assert_eq!(ids[0].len(), 3, "{ids:?}");
+    assert!(
+        ids[0].contains(&"ap-southeast-1:0a1b".to_owned()) && ids[0].contains(&"eu-west-0:2c3d".to_owned())
+    );
+    assert_eq!(recipients(&config.creation_rules[1]), [["cn-north-4:4e5f".to_owned()]]);
+    assert!(matches!(config.creation_rules[1].key_groups[0][0], MasterKey::Hckms(_)));
+}
+
 #[test]
 fn invalid_configs_are_explained() {
     for (text, needle) in [
@@ -79,6 +96,8 @@ fn invalid_configs_are_explained() {
         ("creation_rules:\n  - age: not-a-recipient\n", "not-a-recipient"),
         ("creation_rules:\n  - cipher: rot13\n", "cipher"),
         ("creation_rules:\n  - kms: arn:nope\n", "KMS key ARN"),
+        ("creation_rules:\n  - hckms: no-region\n", "HuaweiCloud KMS key ID"),
+        ("creation_rules:\n  - key_groups:\n      - hckms:\n          - id: a:b\n", "needs a key_id"),
         ("stores:\n  yaml:\n    indent: -1\n", "indent"),
         // Found by fuzzing: each write repeated the unit on every line.
         ("stores:\n  json:\n    indent: 1000000000000\n", "at most 64"),
