@@ -600,4 +600,29 @@ fn sops_flags_without_a_job_here_are_accepted_and_explained() {
         .unwrap();
     assert_exit(&output, 0, "unset with a threshold");
     assert!(!std::fs::read_to_string(&enc).unwrap().contains("shamir_threshold"));
+
+    // `-s` (edit the metadata too) is refused before any editor runs; with
+    // `-d` it has no job in sops either and is ignored.
+    let before = std::fs::read_to_string(&enc).unwrap();
+    for args in [&["edit", "-s"][..], &["--show-master-keys"][..], &["-s"][..]] {
+        let output = sandbox
+            .sops_rs()
+            .env("SOPS_AGE_KEY_FILE", key1())
+            .env("EDITOR", "false")
+            .args(args)
+            .arg(&enc)
+            .output()
+            .unwrap();
+        assert_exit(&output, 1, &format!("{args:?}"));
+        assert!(
+            stderr_text(&output).contains("--show-master-keys (-s) is not supported"),
+            "{}",
+            stderr_text(&output)
+        );
+        assert_eq!(std::fs::read_to_string(&enc).unwrap(), before);
+    }
+    let output =
+        sandbox.sops_rs().env("SOPS_AGE_KEY_FILE", key1()).args(["-d", "-s"]).arg(&enc).output().unwrap();
+    assert_exit(&output, 0, "-d -s");
+    assert!(stdout_text(&output).contains(SECRET));
 }

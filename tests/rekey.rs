@@ -262,3 +262,50 @@ fn hckms_keys_are_removed_and_refused_when_added() {
     assert!(stderr_text(&output).contains("region:key-uuid"), "{}", stderr_text(&output));
     assert_eq!(std::fs::read_to_string(sandbox.path().join("new.yaml")).unwrap(), PLAIN);
 }
+
+/// sops's `groups add` form: `-f FILE` and each key flag repeated. Key
+/// variables meant for `encrypt` (`SOPS_AGE_RECIPIENTS`) stay out of the
+/// new group (regression: they were read, adding keys nobody asked for).
+#[test]
+fn groups_add_takes_repeated_flags_and_no_key_variables() {
+    let sandbox = Sandbox::new();
+    let file = encrypted(&sandbox, &r(1), &[]);
+    let output = sandbox
+        .sops_rs()
+        .current_dir(sandbox.path())
+        .env("SOPS_AGE_KEY_FILE", key(1))
+        .env("SOPS_AGE_RECIPIENTS", r(3))
+        .args(["groups", "add", "-f", "s.yaml", "-i", "--age", &r(2), "--age", &r(3)])
+        .output()
+        .unwrap();
+    assert_exit(&output, 0, "groups add -f, --age twice");
+    let text = std::fs::read_to_string(&file).unwrap();
+    assert_eq!(text.matches(&r(2)).count(), 1, "{text}");
+    assert_eq!(text.matches(&r(3)).count(), 1, "key 3 once, from the flag only: {text}");
+    assert!(text.contains("shamir_threshold: 2"), "{text}");
+    // Both groups are needed; either key of the new group completes key 1.
+    assert!(!decrypts_with(&sandbox, &file, 1));
+    for n in [2, 3] {
+        let pair = sandbox.path().join(format!("1and{n}.txt"));
+        let keys = std::fs::read_to_string(key(1)).unwrap() + &std::fs::read_to_string(key(n)).unwrap();
+        std::fs::write(&pair, keys).unwrap();
+        let output = run(&sandbox, Some(&pair), &["decrypt", "s.yaml"]);
+        assert_exit(&output, 0, &format!("keys 1 and {n}"));
+        assert_eq!(stdout_text(&output), PLAIN);
+    }
+    let output = sandbox
+        .sops_rs()
+        .current_dir(sandbox.path())
+        .env("SOPS_AGE_KEY_FILE", key(1))
+        .env("SOPS_AGE_RECIPIENTS", r(3))
+        .args(["groups", "add", "-f", "s.yaml", "-i"])
+        .output()
+        .unwrap();
+    assert_exit(&output, 1, "groups add without key flags");
+    assert!(stderr_text(&output).contains("needs at least one key flag"), "{}", stderr_text(&output));
+    let pair = sandbox.path().join("1and2.txt");
+    let output = run(&sandbox, Some(&pair), &["groups", "delete", "-f", "s.yaml", "-i", "1"]);
+    assert_exit(&output, 0, "groups delete -f");
+    assert!(decrypts_with(&sandbox, &file, 1));
+    assert!(!decrypts_with(&sandbox, &file, 2));
+}

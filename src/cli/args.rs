@@ -225,6 +225,10 @@ pub struct Cli {
     #[arg(short = 'r', long = "rotate", help_heading = "Legacy sops flags")]
     pub legacy_rotate: bool,
 
+    /// Legacy form: sops's `-s`, refused as for `edit`.
+    #[arg(short = 's', long = "show-master-keys", hide = true)]
+    pub legacy_show_master_keys: bool,
+
     /// Legacy form: only for YAML and JSON output, the indentation width.
     #[arg(long, value_name = "N", help_heading = "Legacy sops flags")]
     pub indent: Option<i64>,
@@ -338,6 +342,9 @@ pub struct EditArgs {
     /// When the edited file does not parse, fail instead of offering to edit it again.
     #[arg(long)]
     pub no_retry: bool,
+    /// sops's flag to edit the metadata with the values: refused (see `show_master_keys_refused`).
+    #[arg(short = 's', long, hide = true)]
+    pub show_master_keys: bool,
     /// The file to edit (created when it does not exist).
     #[arg(value_name = "FILE")]
     pub file: PathBuf,
@@ -449,19 +456,77 @@ pub struct UpdatekeysArgs {
 #[derive(Args, Debug, Default)]
 pub struct GroupsAddArgs {
     /// The encrypted file.
-    #[arg(long, value_name = "FILE", required = true)]
+    #[arg(short = 'f', long, value_name = "FILE", required = true)]
     pub file: PathBuf,
     /// Write the result back to the file (otherwise it is printed).
     #[arg(short = 'i', long = "in-place")]
     pub in_place: bool,
     #[command(flatten)]
-    pub keys: KeyArgs,
+    pub keys: GroupKeyArgs,
+}
+
+/// The keys of a new group. As in sops, each flag may be given more than
+/// once (and, as everywhere here, may hold a comma-separated list), and none
+/// reads an environment variable: `SOPS_AGE_RECIPIENTS` set for `encrypt`
+/// must not slip its recipients into a group made with `--kms`.
+#[derive(Args, Debug, Default)]
+pub struct GroupKeyArgs {
+    /// age recipients (repeatable; each may be a comma-separated list).
+    #[arg(short = 'a', long, value_name = "RECIPIENTS", help_heading = "Keys of the new group")]
+    pub age: Vec<String>,
+    /// AWS KMS key ARNs (`arn` or `arn+role_arn`; repeatable).
+    #[arg(short = 'k', long, value_name = "ARNS", help_heading = "Keys of the new group")]
+    pub kms: Vec<String>,
+    /// AWS profile for the --kms keys.
+    #[arg(long, value_name = "PROFILE", help_heading = "Keys of the new group")]
+    pub aws_profile: Option<String>,
+    /// GCP KMS resource IDs (repeatable).
+    #[arg(long, value_name = "IDS", help_heading = "Keys of the new group")]
+    pub gcp_kms: Vec<String>,
+    /// Azure Key Vault key URLs (repeatable).
+    #[arg(long, value_name = "URLS", help_heading = "Keys of the new group")]
+    pub azure_kv: Vec<String>,
+    /// HuaweiCloud KMS key IDs, `region:key-uuid` (repeatable; recorded, but this build cannot use them).
+    #[arg(long, value_name = "IDS", help_heading = "Keys of the new group")]
+    pub hckms: Vec<String>,
+    /// HashiCorp Vault transit URIs (repeatable).
+    #[arg(long, value_name = "URIS", help_heading = "Keys of the new group")]
+    pub hc_vault_transit: Vec<String>,
+    /// PGP fingerprints (repeatable).
+    #[arg(short = 'p', long, value_name = "FPS", help_heading = "Keys of the new group")]
+    pub pgp: Vec<String>,
+    /// KMS encryption context, `key:value,key2:value2`.
+    #[arg(long, value_name = "CONTEXT", help_heading = "Keys of the new group")]
+    pub encryption_context: Option<String>,
+    /// Number of key groups needed to decrypt afterwards.
+    #[arg(long, value_name = "N", help_heading = "Keys of the new group")]
+    pub shamir_secret_sharing_threshold: Option<usize>,
+}
+
+impl GroupKeyArgs {
+    /// The same keys as the other commands' key flags.
+    pub fn as_key_args(&self) -> KeyArgs {
+        let joined = |values: &[String]| (!values.is_empty()).then(|| values.join(","));
+        KeyArgs {
+            age: joined(&self.age),
+            kms: joined(&self.kms),
+            aws_profile: self.aws_profile.clone(),
+            gcp_kms: joined(&self.gcp_kms),
+            azure_kv: joined(&self.azure_kv),
+            hckms: joined(&self.hckms),
+            hc_vault_transit: joined(&self.hc_vault_transit),
+            pgp: joined(&self.pgp),
+            encryption_context: self.encryption_context.clone(),
+            shamir_secret_sharing_threshold: self.shamir_secret_sharing_threshold,
+            cipher: None,
+        }
+    }
 }
 
 #[derive(Args, Debug, Default)]
 pub struct GroupsDeleteArgs {
     /// The encrypted file.
-    #[arg(long, value_name = "FILE", required = true)]
+    #[arg(short = 'f', long, value_name = "FILE", required = true)]
     pub file: PathBuf,
     /// Write the result back to the file (otherwise it is printed).
     #[arg(short = 'i', long = "in-place")]

@@ -28,6 +28,9 @@ use crate::store::Format;
 use super::signals::SignalCleanup;
 
 pub fn run(ctx: &Context, services: &KeyServices, args: &EditArgs) -> Result<()> {
+    if args.show_master_keys {
+        return Err(show_master_keys_refused());
+    }
     let path = &args.file;
     let format = args
         .types
@@ -56,6 +59,19 @@ pub fn run(ctx: &Context, services: &KeyServices, args: &EditArgs) -> Result<()>
     } else {
         create_new(ctx, services, args, format, &session)
     }
+}
+
+/// sops's `-s` puts the `sops` metadata in the editor with the values and
+/// takes back whatever the user left there, data key unchanged: a removed
+/// key entry is dropped without rotating, an added one is written without a
+/// wrapped key. Refused rather than half-done: the keys are plain text in
+/// the encrypted file already, and changing them has commands of its own.
+fn show_master_keys_refused() -> Error {
+    Error::InvalidArgument(
+        "--show-master-keys (-s) is not supported: the master keys are listed, unencrypted, in the file's \
+         `sops` section; change them with `rotate --add-*/--rm-*`, `updatekeys` or `groups`"
+            .into(),
+    )
 }
 
 struct Session<'a> {

@@ -233,6 +233,7 @@ fn dispatch(cli: Cli, ctx: &Context, services: &KeyServices) -> Result<()> {
                     selection: cli.legacy_selection,
                     decrypt: cli.legacy_decrypt_args,
                     no_retry: false,
+                    show_master_keys: cli.legacy_show_master_keys,
                     file,
                 };
                 edit::run(ctx, services, &args)

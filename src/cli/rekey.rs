@@ -242,9 +242,9 @@ pub fn groups_add(ctx: &Context, services: &KeyServices, args: &GroupsAddArgs) -
     let format = Format::from_path(&args.file);
     let config = ctx.config()?;
     let group =
-        common::key_groups_from_flags(&args.keys)?.map(|groups| groups.concat()).ok_or_else(|| {
-            Error::InvalidArgument("groups add needs at least one key flag (e.g. --age)".into())
-        })?;
+        common::key_groups_from_flags(&args.keys.as_key_args())?.map(|groups| groups.concat()).ok_or_else(
+            || Error::InvalidArgument("groups add needs at least one key flag (e.g. --age)".into()),
+        )?;
     let metadata = rekey::read_metadata(&input, format)?;
     let mut key_groups = metadata.key_groups;
     key_groups.push(group);
