@@ -4,7 +4,7 @@
 
 mod common;
 
-use common::{Sandbox, assert_exit, root, stdout_text};
+use common::{Sandbox, assert_exit, root, stderr_text, stdout_text};
 
 /// Every command a user can type, including nested ones: the man pages
 /// are generated one per command from the clap definition.
@@ -115,4 +115,31 @@ fn completions_are_valid_scripts_that_know_every_command() {
     }
     let output = sandbox.sops_rs().args(["completions", "tcsh"]).output().unwrap();
     assert_exit(&output, 1, "unknown shell");
+    // sops's spelling, `completion bash`, gives the same script.
+    let sops_spelling = sandbox.sops_rs().args(["completion", "bash"]).output().unwrap();
+    assert_exit(&sops_spelling, 0, "completion (sops's name)");
+    assert_eq!(
+        sops_spelling.stdout,
+        sandbox.sops_rs().args(["completions", "bash"]).output().unwrap().stdout
+    );
+}
+
+/// sops's `h` is help (regression: `sops-rs h` opened an editor on a new
+/// file named `h`).
+#[test]
+fn h_is_help_as_in_sops() {
+    let sandbox = Sandbox::new();
+    let help = |args: &[&str]| {
+        let output = sandbox.sops_rs().current_dir(sandbox.path()).env("EDITOR", "false").args(args).output();
+        output.unwrap()
+    };
+    for (short, long) in [(&["h"][..], &["help"][..]), (&["h", "decrypt"], &["help", "decrypt"])] {
+        let output = help(short);
+        assert_exit(&output, 0, &format!("{short:?}"));
+        assert_eq!(output.stdout, help(long).stdout, "{short:?}");
+    }
+    let output = help(&["h", "nothing"]);
+    assert_exit(&output, 1, "h with an unknown command");
+    assert!(stderr_text(&output).contains("no command \"nothing\""), "{}", stderr_text(&output));
+    assert!(!sandbox.path().join("h").exists());
 }

@@ -306,11 +306,17 @@ pub enum Command {
     #[command(after_help = CHECK_EXAMPLES)]
     Check(Deferred<CheckArgs>),
     /// Print a shell completion script: bash, zsh, fish, powershell or elvish.
-    #[command(after_help = COMPLETIONS_EXAMPLES)]
+    #[command(after_help = COMPLETIONS_EXAMPLES, alias = "completion")]
     Completions(Deferred<CompletionsArgs>),
     /// Print the man page (roff), or write one page per command into a directory.
     #[command(after_help = MAN_EXAMPLES)]
     Man(Deferred<ManArgs>),
+    /// sops's short name for `help` (else `sops-rs h` would edit a new file named h).
+    #[command(name = "h", hide = true)]
+    ShortHelp {
+        #[arg(trailing_var_arg = true, allow_hyphen_values = true)]
+        command: Vec<String>,
+    },
 }
 
 /// `man [--dir DIR]`.

@@ -133,7 +133,13 @@ fn audit_target(cli: &Cli) -> Option<(&'static str, Vec<PathBuf>)> {
             ("exec-env", files.iter().map(PathBuf::from).collect())
         }
         Some(Command::ExecFile(args)) => ("exec-file", vec![args.file.clone()]),
-        Some(Command::Filestatus(_) | Command::Check(_) | Command::Completions(_) | Command::Man(_)) => {
+        Some(
+            Command::Filestatus(_)
+            | Command::Check(_)
+            | Command::Completions(_)
+            | Command::Man(_)
+            | Command::ShortHelp { .. },
+        ) => {
             return None;
         }
         None if cli.legacy_encrypt => ("encrypt", file(&cli.legacy_file)),
@@ -161,6 +167,20 @@ fn dispatch(cli: Cli, ctx: &Context, services: &KeyServices) -> Result<()> {
         Some(Command::ExecFile(args)) => exec::exec_file(ctx, services, &args),
         Some(Command::Filestatus(args)) => check::filestatus(ctx, &args),
         Some(Command::Check(args)) => check::check(ctx, services, &args),
+        Some(Command::ShortHelp { command }) => {
+            let words = ["sops-rs", "help"].into_iter().map(str::to_owned).chain(command.iter().cloned());
+            match <Cli as clap::Parser>::try_parse_from(words) {
+                Err(help) if help.use_stderr() => Err(Error::InvalidArgument(format!(
+                    "no command {:?}; see `sops-rs --help`",
+                    command.join(" ")
+                ))),
+                Err(help) => {
+                    let _ = help.print();
+                    Ok(())
+                }
+                Ok(_) => Ok(()),
+            }
+        }
         Some(Command::Completions(args)) => {
             // Into a buffer first: the generator panics on a closed pipe.
             let mut command = <args::Cli as clap::CommandFactory>::command();
@@ -278,7 +298,8 @@ fn report(error: &Error) {
 pub fn man_pages(dir: &std::path::Path) -> Result<()> {
     let command = <args::Cli as clap::CommandFactory>::command();
     let mut pages = vec![("sops-rs.1".to_owned(), command.clone())];
-    for sub in command.get_subcommands().filter(|s| s.get_name() != "help") {
+    // `h`, sops's short name for help, is hidden and has no page of its own.
+    for sub in command.get_subcommands().filter(|s| s.get_name() != "help" && !s.is_hide_set()) {
         let name = format!("sops-rs-{}", sub.get_name());
         pages.push((format!("{name}.1"), sub.clone().name(name)));
     }
