@@ -4,6 +4,7 @@
 
 mod common;
 
+use std::os::unix::process::CommandExt;
 use std::path::PathBuf;
 use std::process::Output;
 
@@ -61,9 +62,41 @@ fn exec_env_passes_values_and_the_exit_code() {
     let output = run(&sandbox, &["exec-env", "--same-process", "s.yaml", "echo $PORT; exit 3"]);
     assert_exit(&output, 3, "same process");
     assert_eq!(stdout_text(&output), "5432\n");
-    // A child killed by a signal: 128 + the signal.
-    let output = run(&sandbox, &["exec-env", "s.yaml", "kill -TERM $$"]);
-    assert_exit(&output, 143, "signalled child");
+    // The command replaces sops-rs: its process id is the one started, and
+    // a signal that kills it is seen by the caller as such.
+    let child = sandbox
+        .sops_rs()
+        .current_dir(sandbox.path())
+        .env("SOPS_AGE_KEY_FILE", key1())
+        .args(["exec-env", "s.yaml", "echo $$; kill -TERM $$"])
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let pid = child.id();
+    let output = child.wait_with_output().unwrap();
+    assert_eq!(stdout_text(&output), format!("{pid}\n"), "the command runs as the process started");
+    use std::os::unix::process::ExitStatusExt;
+    assert_eq!(output.status.signal(), Some(15), "{:?}", output.status);
+    // With the audit log on, sops-rs stays the command's parent to record
+    // how it ended: 128 + the signal.
+    let log = sandbox.path().join("audit.jsonl");
+    let child = sandbox
+        .sops_rs()
+        .current_dir(sandbox.path())
+        .env("SOPS_AGE_KEY_FILE", key1())
+        .env("SOPS_RS_AUDIT_LOG", &log)
+        .args(["exec-env", "s.yaml", "echo $$; kill -TERM $$"])
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let pid = child.id();
+    let output = child.wait_with_output().unwrap();
+    assert_exit(&output, 143, "signalled child, audited");
+    assert_ne!(stdout_text(&output), format!("{pid}\n"), "a child of sops-rs");
+    let entry: serde_json::Value =
+        serde_json::from_str(std::fs::read_to_string(&log).unwrap().trim()).unwrap();
+    assert_eq!(entry["operation"], "exec-env");
+    assert_eq!(entry["outcome"]["exit_code"], 143, "{entry}");
 }
 
 /// Commands of plain words run without a shell (`exec::without_shell`);
@@ -272,4 +305,118 @@ fn background_refuses_what_it_cannot_do() {
     assert!(!marker.exists(), "the command did not run");
     assert!(!stderr_text(&output).contains(SECRET));
     run_dir_is_empty(&sandbox);
+}
+
+/// Wait (at most 10 s) until `path` exists.
+fn wait_for_file(path: &std::path::Path) {
+    for _ in 0..1000 {
+        if path.exists() {
+            return;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(10));
+    }
+    panic!("{} did not appear", path.display());
+}
+
+fn send(signal: &str, pid: u32) {
+    let status = std::process::Command::new("kill").arg(format!("-{signal}")).arg(pid.to_string()).status();
+    assert!(status.unwrap().success());
+}
+
+/// Ends a test's process group however the test ends. `-s KILL --`, not
+/// `-KILL -PGID`: procps's kill reads the latter's `-PGID` as options and
+/// signals a different group (`-KILL -999999` signals group 9).
+struct KillGroupOnDrop(u32);
+
+impl Drop for KillGroupOnDrop {
+    fn drop(&mut self) {
+        let group = format!("-{}", self.0);
+        let _ = std::process::Command::new("kill")
+            .args(["-s", "KILL", "--", &group])
+            .stderr(std::process::Stdio::null())
+            .status();
+    }
+}
+
+/// A signal to sops-rs reaches the command (a supervisor that stops
+/// `exec-env` stops the program under it); one that comes while the file is
+/// still being decrypted ends sops-rs, and the command never starts.
+/// Several signals in a row each reach it.
+#[test]
+fn exec_env_passes_signals_on_and_stops_before_the_command_starts() {
+    let sandbox = Sandbox::new();
+    setup(&sandbox, "s.yaml", &format!("TOKEN: {SECRET}\n"));
+    let dir = sandbox.path();
+    // Replaced by the command, sops-rs passes nothing on: the signals are
+    // the command's own. With the audit log on, sops-rs is its parent and
+    // forwards them.
+    for audited in [false, true] {
+        let trapped_file = dir.join(format!("trapped-{audited}"));
+        let ready = dir.join(format!("ready-{audited}"));
+        let script = format!(
+            "trap 'echo hup >> {0}' HUP; trap 'echo term >> {0}; exit 7' TERM; echo up > {1}; \
+             while :; do sleep 0.02; done",
+            trapped_file.display(),
+            ready.display()
+        );
+        let mut command = sandbox.sops_rs();
+        command.current_dir(dir).env("SOPS_AGE_KEY_FILE", key1()).args(["exec-env", "s.yaml", &script]);
+        if audited {
+            command.env("SOPS_RS_AUDIT_LOG", dir.join("audit.jsonl"));
+        }
+        // Its own process group, so that a failing run does not leave the
+        // looping command behind.
+        let child = command.stdout(std::process::Stdio::null()).process_group(0).spawn().unwrap();
+        let _group = KillGroupOnDrop(child.id());
+        wait_for_file(&ready);
+        let trapped = |lines: usize| {
+            for _ in 0..1000 {
+                let text = std::fs::read_to_string(&trapped_file).unwrap_or_default();
+                if text.lines().count() >= lines {
+                    return text;
+                }
+                std::thread::sleep(std::time::Duration::from_millis(10));
+            }
+            panic!("the command saw fewer than {lines} signals (audited: {audited})");
+        };
+        send("HUP", child.id());
+        trapped(1);
+        send("HUP", child.id());
+        trapped(2);
+        send("TERM", child.id());
+        let output = child.wait_with_output().unwrap();
+        assert_exit(&output, 7, &format!("the command's own exit after its TERM trap (audited: {audited})"));
+        assert_eq!(trapped(3), "hup\nhup\nterm\n");
+    }
+
+    // The identity comes from a command that takes its time: the signal
+    // arrives while the data key is being unwrapped.
+    let key_cmd = dir.join("slow-key.sh");
+    std::fs::write(
+        &key_cmd,
+        format!(
+            "#!/bin/sh\necho started > {}/unwrapping\nsleep 5\ncat {}\n",
+            dir.display(),
+            key1().display()
+        ),
+    )
+    .unwrap();
+    std::fs::set_permissions(&key_cmd, std::os::unix::fs::PermissionsExt::from_mode(0o755)).unwrap();
+    let marker = dir.join("command-ran");
+    let started = std::time::Instant::now();
+    let child = sandbox
+        .sops_rs()
+        .current_dir(dir)
+        .env("SOPS_AGE_KEY_CMD", &key_cmd)
+        .args(["exec-env", "s.yaml", &format!("touch {}", marker.display())])
+        .spawn()
+        .unwrap();
+    wait_for_file(&dir.join("unwrapping"));
+    send("TERM", child.id());
+    let output = child.wait_with_output().unwrap();
+    use std::os::unix::process::ExitStatusExt;
+    assert_eq!(output.status.signal(), Some(15), "ended by TERM, as without a handler: {:?}", output.status);
+    assert!(started.elapsed() < std::time::Duration::from_secs(4), "did not wait for the key command");
+    std::thread::sleep(std::time::Duration::from_millis(100));
+    assert!(!marker.exists(), "the command never started");
 }

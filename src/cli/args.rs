@@ -766,7 +766,8 @@ pub struct ExecEnvArgs {
     /// Do not pass this process's environment to the command: only the decrypted values.
     #[arg(long)]
     pub pristine: bool,
-    /// Replace this process with the command (exec) instead of running it as a child.
+    /// Replace this process with the command (exec) even with an audit log, whose entry is then
+    /// written first; without one it always is.
     #[arg(long)]
     pub same_process: bool,
     /// Start the command and return without waiting for it; its input and output go nowhere (deprecated in sops).
