@@ -233,7 +233,7 @@ fn exec_file_no_fifo_filename_and_output_type() {
     assert_exit(&output, 1, "bad filename");
 }
 
-/// Wait (at most 10 s) for a file a background command writes.
+/// Wait (at most 10 s) for a line a command writes into a file.
 fn wait_for(path: &std::path::Path) -> String {
     for _ in 0..1000 {
         if let Ok(text) = std::fs::read_to_string(path)
@@ -307,17 +307,6 @@ fn background_refuses_what_it_cannot_do() {
     run_dir_is_empty(&sandbox);
 }
 
-/// Wait (at most 10 s) until `path` exists.
-fn wait_for_file(path: &std::path::Path) {
-    for _ in 0..1000 {
-        if path.exists() {
-            return;
-        }
-        std::thread::sleep(std::time::Duration::from_millis(10));
-    }
-    panic!("{} did not appear", path.display());
-}
-
 fn send(signal: &str, pid: u32) {
     let status = std::process::Command::new("kill").arg(format!("-{signal}")).arg(pid.to_string()).status();
     assert!(status.unwrap().success());
@@ -368,7 +357,7 @@ fn exec_env_passes_signals_on_and_stops_before_the_command_starts() {
         // looping command behind.
         let child = command.stdout(std::process::Stdio::null()).process_group(0).spawn().unwrap();
         let _group = KillGroupOnDrop(child.id());
-        wait_for_file(&ready);
+        wait_for(&ready);
         let trapped = |lines: usize| {
             for _ in 0..1000 {
                 let text = std::fs::read_to_string(&trapped_file).unwrap_or_default();
@@ -411,7 +400,7 @@ fn exec_env_passes_signals_on_and_stops_before_the_command_starts() {
         .args(["exec-env", "s.yaml", &format!("touch {}", marker.display())])
         .spawn()
         .unwrap();
-    wait_for_file(&dir.join("unwrapping"));
+    wait_for(&dir.join("unwrapping"));
     send("TERM", child.id());
     let output = child.wait_with_output().unwrap();
     use std::os::unix::process::ExitStatusExt;
