@@ -6,155 +6,19 @@
 //! the legacy flags live on the top-level command next to the subcommands,
 //! and `cli::run` turns a legacy invocation into the subcommand it means.
 //! Flags shared by several commands are grouped in structs and flattened in,
-//! so each is defined (and documented, and completed) in one place.
+//! so each is defined (and documented, and completed) in one place. The
+//! help's long texts (examples, the top-level layout) are in `help_text`.
 
 use std::path::PathBuf;
 
 use clap::{Args, Parser, Subcommand};
 
 pub use super::deferred::Deferred;
-
-/// The top-level help lists commands by what people use them for, rather
-/// than in one alphabetical list; a test checks that every command is here.
-const TOP_HELP_TEMPLATE: &str = "\
-{about-with-newline}
-{usage-heading} {usage}
-
-Everyday:
-  encrypt     Encrypt a file's values (to stdout unless -i or --output)
-  decrypt     Decrypt a file, or --extract one value
-  edit        Edit an encrypted file in your editor (also: sops-rs FILE)
-  set         Set one value without decrypting the file to disk
-  unset       Remove one value
-
-Running programs with secrets:
-  exec-env    Run a command with the decrypted values in its environment
-  exec-file   Run a command with the decrypted file behind a FIFO
-
-Who can open a file:
-  rotate      New data key, every value re-encrypted; add or remove master keys
-  updatekeys  Make files' master keys match their creation rule
-  groups      Add or delete key groups (Shamir)
-
-Repository hygiene:
-  check       Check that every file a creation rule covers is encrypted to its keys
-  filestatus  Print whether a file is encrypted, as JSON
-
-Setup:
-  completions Print a shell completion script
-  man         Print the man page
-
-Options:
-  -v, --version        Print the version (`sops 3.11.0 (sops-rs X.Y.Z)`)
-      --config <PATH>  Config file instead of the discovered .sops-rs.yaml or .sops.yaml
-                       [env: SOPS_CONFIG]
-  -h, --help           Print help (`sops-rs COMMAND --help` for a command's flags)
-
-Legacy forms, as in sops: -e/--encrypt, -d/--decrypt, -r/--rotate, --set and `sops-rs FILE`
-(edit) take the flags of encrypt, decrypt, rotate, set and edit.
-{after-help}";
-
-const TOP_EXAMPLES: &str = "\
-Examples:
-  sops-rs encrypt --age age1... secrets.yaml > secrets.enc.yaml
-  sops-rs encrypt -i secrets.yaml           # keys from .sops-rs.yaml or .sops.yaml
-  sops-rs decrypt secrets.enc.yaml
-  sops-rs decrypt --extract '[\"db\"][\"password\"]' secrets.enc.yaml
-  sops-rs -d secrets.enc.yaml               # the sops 2.x/3.x legacy form also works
-
-Identities for decryption come from SOPS_AGE_KEY_FILE, SOPS_AGE_KEY, SOPS_AGE_KEY_CMD,
-SOPS_AGE_SSH_PRIVATE_KEY_FILE and ~/.config/sops/age/keys.txt, as with sops.";
-
-const ENCRYPT_EXAMPLES: &str = "\
-Examples:
-  sops-rs encrypt --age age1... config.yaml > config.enc.yaml
-  sops-rs encrypt -i config.yaml                       # in place, keys from the creation rules
-  sops-rs encrypt --encrypted-regex '^(data|stringData)$' secret.yaml
-  cat .env | sops-rs encrypt --filename-override app.env > app.enc.env
-  sops-rs encrypt --cipher aes256_gcm config.yaml      # for files that sops itself must read";
-
-const ROTATE_EXAMPLES: &str = "\
-Examples:
-  sops-rs rotate -i secrets.enc.yaml                       # new data key, same recipients
-  sops-rs rotate -i --add-age age1new... --rm-age age1old... secrets.enc.yaml
-  sops-rs rotate -i --cipher aes256_gcm secrets.enc.yaml   # switch the file to AES-GCM
-  sops-rs rotate -i --json secrets/*.yaml                  # several files, a JSON report";
-
-const UPDATEKEYS_EXAMPLES: &str = "\
-Examples:
-  sops-rs updatekeys secrets.enc.yaml          # shows what changes, asks before writing
-  sops-rs updatekeys -y secrets/*.yaml         # no questions (CI)
-  sops-rs updatekeys -y --json secrets/*.yaml  # a JSON report for scripts";
-
-const GROUPS_EXAMPLES: &str = "\
-Examples:
-  sops-rs groups add --file secrets.enc.yaml -i --age age1ops...
-  sops-rs groups delete --file secrets.enc.yaml -i 1";
-
-const EDIT_EXAMPLES: &str = "\
-Examples:
-  sops-rs edit secrets.enc.yaml           # or just: sops-rs secrets.enc.yaml
-  SOPS_EDITOR='code --wait' sops-rs edit secrets.enc.yaml
-The plaintext lives in a private 0700 directory on a memory file system while you edit,
-and is removed afterwards (also on Ctrl-C). Unchanged values keep their ciphertext.
-Exit 200 when nothing changed.";
-
-const SET_EXAMPLES: &str = "\
-Examples:
-  sops-rs set secrets.enc.yaml '[\"db\"][\"password\"]' '\"s3cret\"'
-  printf '\"s3cret\"' | sops-rs set --value-stdin secrets.enc.yaml '[\"db\"][\"password\"]'
-  sops-rs unset secrets.enc.yaml '[\"db\"][\"old_key\"]'
-Only the changed value's lines, lastmodified and mac change in the file.";
-
-const EXEC_ENV_EXAMPLES: &str = "\
-Examples:
-  sops-rs exec-env secrets.enc.yaml './deploy.sh'
-  sops-rs exec-env --pristine base.enc.env prod.enc.yaml 'env'   # later files win
-Top-level values become variables as in sops; nested ones are named by their path joined
-with `__` (`db: {user: x}` gives `db__user=x`). The command's exit code is returned.";
-
-const EXEC_FILE_EXAMPLES: &str = "\
-Examples:
-  sops-rs exec-file secrets.enc.json 'app --config {}'
-  sops-rs exec-file --no-fifo --output-type yaml secrets.enc.json 'cat {}'
-The file is a FIFO in a private directory (or a 0600 file with --no-fifo), removed
-afterwards; nothing is written to the working tree.";
-
-const CHECK_EXAMPLES: &str = "\
-Examples:
-  sops-rs check                     # every file under the config's directory that a rule covers
-  sops-rs check --json secrets/     # machine-readable report
-  sops-rs check --verify            # also decrypt and check each MAC (needs identities)
-  git diff --cached --name-only -z | xargs -0 sops-rs check    # as a pre-commit hook
-Exit 0 when every file is fine, 1 when any is not (each is listed with the reason).";
-
-const COMPLETIONS_EXAMPLES: &str = "\
-Examples:
-  sops-rs completions bash > ~/.local/share/bash-completion/completions/sops-rs
-  sops-rs completions zsh > \"${fpath[1]}/_sops-rs\"
-  sops-rs completions fish > ~/.config/fish/completions/sops-rs.fish";
-
-const FILESTATUS_EXAMPLES: &str = "\
-Examples:
-  sops-rs filestatus secrets.enc.yaml          # {\"encrypted\":true}
-  sops-rs filestatus app.env | jq -e .encrypted >/dev/null || echo \"app.env is plain\"";
-
-const MAN_EXAMPLES: &str = "\
-Examples:
-  sops-rs man | man -l -
-  sops-rs man --dir /usr/local/share/man/man1";
-
-const DECRYPT_EXAMPLES: &str = "\
-Examples:
-  sops-rs decrypt config.enc.yaml
-  sops-rs decrypt --extract '[\"database\"][\"password\"]' config.enc.yaml
-  sops-rs decrypt --output-type json config.enc.yaml
-  sops-rs decrypt --output config.yaml config.enc.yaml   # written 0600, atomically
-  SOPS_AGE_KEY_FILE=key.txt sops-rs decrypt --filename-override x.yaml < x.yaml";
+use super::help_text::*;
 
 /// Encrypt the values of YAML, JSON, dotenv, INI, TOML and binary files with
 /// age and cloud KMS; reads and writes the sops 3.x format.
-#[derive(Parser, Debug)]
+#[derive(Parser, Debug, Default)]
 #[command(name = "sops-rs", version, about, after_help = TOP_EXAMPLES, disable_version_flag = true)]
 #[command(help_template = TOP_HELP_TEMPLATE)]
 #[command(args_conflicts_with_subcommands = false, subcommand_precedence_over_arg = true)]
@@ -162,52 +26,8 @@ pub struct Cli {
     #[command(subcommand)]
     pub command: Option<Command>,
 
-    /// Print the version (as `sops 3.11.0 (sops-rs X.Y.Z)`, which tools that parse sops's version accept).
-    #[arg(short = 'v', long = "version", global = true)]
-    pub version: bool,
-
-    /// Config file to use instead of the discovered .sops-rs.yaml or .sops.yaml.
-    #[arg(long, global = true, env = "SOPS_CONFIG", value_name = "PATH")]
-    pub config: Option<PathBuf>,
-
-    /// Accepted for sops compatibility; there is no update check.
-    #[arg(long, global = true, hide = true)]
-    pub disable_version_check: bool,
-
-    /// Accepted for sops compatibility.
-    #[arg(long, global = true, hide = true)]
-    pub check_for_updates: bool,
-
-    /// Accepted for sops compatibility.
-    #[arg(long, global = true, hide = true)]
-    pub verbose: bool,
-
-    /// sops's remote key services (`tcp://host:port`); sops-rs has no key service client, so
-    /// they are not used, and a warning says so (docs/compatibility.md).
-    #[arg(
-        long = "keyservice",
-        global = true,
-        hide = true,
-        env = "SOPS_KEYSERVICE",
-        value_name = "ADDRESS",
-        value_delimiter = ','
-    )]
-    pub keyservice: Vec<String>,
-
-    /// Accepted for sops compatibility: sops-rs always uses keys itself. `false` is refused, as
-    /// it would leave only the remote key services, which sops-rs does not have.
-    #[arg(
-        long,
-        global = true,
-        hide = true,
-        env = "SOPS_ENABLE_LOCAL_KEYSERVICE",
-        value_name = "BOOL",
-        num_args = 0..=1,
-        require_equals = true,
-        default_missing_value = "true",
-        value_parser = clap::builder::BoolishValueParser::new()
-    )]
-    pub enable_local_keyservice: Option<bool>,
+    #[command(flatten)]
+    pub global: GlobalArgs,
 
     /// Legacy form: encrypt FILE (same as `encrypt`).
     #[arg(short = 'e', long = "encrypt", help_heading = "Legacy sops flags")]
@@ -264,6 +84,94 @@ pub struct Cli {
     /// Legacy form: the file to encrypt or decrypt.
     #[arg(value_name = "FILE")]
     pub legacy_file: Option<PathBuf>,
+}
+
+/// The flags every command takes.
+#[derive(Args, Debug, Default)]
+pub struct GlobalArgs {
+    /// Print the version (as `sops 3.11.0 (sops-rs X.Y.Z)`, which tools that parse sops's version accept).
+    #[arg(short = 'v', long = "version", global = true)]
+    pub version: bool,
+
+    /// Config file to use instead of the discovered .sops-rs.yaml or .sops.yaml.
+    #[arg(long, global = true, env = "SOPS_CONFIG", value_name = "PATH")]
+    pub config: Option<PathBuf>,
+
+    /// Accepted for sops compatibility; there is no update check.
+    #[arg(long, global = true, hide = true)]
+    pub disable_version_check: bool,
+
+    /// Accepted for sops compatibility.
+    #[arg(long, global = true, hide = true)]
+    pub check_for_updates: bool,
+
+    /// Accepted for sops compatibility.
+    #[arg(long, global = true, hide = true)]
+    pub verbose: bool,
+
+    /// sops's remote key services (`tcp://host:port`); sops-rs has no key service client, so
+    /// they are not used, and a warning says so (docs/compatibility.md).
+    #[arg(
+        long = "keyservice",
+        global = true,
+        hide = true,
+        env = "SOPS_KEYSERVICE",
+        value_name = "ADDRESS",
+        value_delimiter = ','
+    )]
+    pub keyservice: Vec<String>,
+
+    /// Accepted for sops compatibility: sops-rs always uses keys itself. `false` is refused, as
+    /// it would leave only the remote key services, which sops-rs does not have.
+    #[arg(
+        long,
+        global = true,
+        hide = true,
+        env = "SOPS_ENABLE_LOCAL_KEYSERVICE",
+        value_name = "BOOL",
+        num_args = 0..=1,
+        require_equals = true,
+        default_missing_value = "true",
+        value_parser = clap::builder::BoolishValueParser::new()
+    )]
+    pub enable_local_keyservice: Option<bool>,
+}
+
+/// The command line when it starts with a command's name: [`Cli`] without
+/// sops's legacy top-level flags (`-e`, `-d`, `--set`, ...), which only the
+/// form without a command reads. clap builds every argument of the top
+/// level before parsing anything, and those are fifty: 7% of a tiny file's
+/// decryption (194,000 of 2.75 million instructions). The command's own
+/// arguments, and the global ones, are the same definitions as in [`Cli`],
+/// so parsing, help and errors are the same.
+#[derive(Parser, Debug)]
+#[command(name = "sops-rs", version, about, disable_version_flag = true)]
+struct CommandFirst {
+    #[command(subcommand)]
+    command: Command,
+    #[command(flatten)]
+    global: GlobalArgs,
+}
+
+impl Cli {
+    /// The process's command line, parsed by [`CommandFirst`] when its
+    /// first word names a command, else by [`Cli`].
+    pub fn from_process() -> Result<Cli, clap::Error> {
+        Cli::from_words(std::env::args_os().collect())
+    }
+
+    /// `words` as the command line, program name first.
+    pub fn from_words(words: Vec<std::ffi::OsString>) -> Result<Cli, clap::Error> {
+        let command_first = words
+            .get(1)
+            .and_then(|word| word.to_str())
+            .is_some_and(<Command as clap::Subcommand>::has_subcommand);
+        if !command_first {
+            return <Cli as Parser>::try_parse_from(words);
+        }
+        let parsed = <CommandFirst as Parser>::try_parse_from(words)?;
+        Ok(Cli { command: Some(parsed.command), global: parsed.global, ..Cli::default() })
+    }
 }
 
 #[derive(Subcommand, Debug)]
@@ -837,4 +745,55 @@ pub struct CheckArgs {
     /// Files or directories to check (default: everything under the config file's directory).
     #[arg(value_name = "PATH")]
     pub paths: Vec<PathBuf>,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// What a command line parses to, or the error clap renders for it.
+    fn outcome(result: Result<Cli, clap::Error>) -> String {
+        match result {
+            Ok(cli) => format!("{cli:?}"),
+            Err(error) => format!("{:?}: {}", error.kind(), error.render()),
+        }
+    }
+
+    /// `CommandFirst` must read every command line that starts with a
+    /// command exactly as `Cli` does: the same fields, the same help, the
+    /// same errors.
+    #[test]
+    fn a_command_first_line_parses_as_the_full_definition_parses_it() {
+        let lines = [
+            "decrypt f.yaml",
+            "decrypt --output-type json --extract [\"a\"] -i f.yaml",
+            "decrypt --config c.yaml --keyservice tcp://x --enable-local-keyservice=true f.yaml",
+            "encrypt --age age1x --encrypted-regex ^data$ --cipher aes256_gcm -i f.yaml",
+            "rotate -i --add-age a --rm-hckms r:k f.yaml g.yaml",
+            "updatekeys -y --json f.yaml",
+            "groups add -f f.yaml --age a --age b",
+            "groups remove --file f.yaml 1",
+            "set --idempotent f.yaml [\"a\"] 1",
+            "exec-env --pristine a.yaml b.env env",
+            "exec-file --no-fifo --filename x.json f.json cat",
+            "completion bash",
+            "h decrypt",
+            "decrypt --help",
+            "groups add --help",
+            "decrypt --bogus f.yaml",
+            "decrypt -e f.yaml",
+            "exec-env f.yaml",
+            "completions tcsh",
+            "decrypt -v",
+        ];
+        for line in lines {
+            let words: Vec<std::ffi::OsString> =
+                std::iter::once("sops-rs").chain(line.split(' ')).map(Into::into).collect();
+            assert_eq!(
+                outcome(Cli::from_words(words.clone())),
+                outcome(Cli::try_parse_from(words)),
+                "{line}"
+            );
+        }
+    }
 }

@@ -12,6 +12,7 @@ mod deferred;
 mod edit;
 mod encrypt;
 mod exec;
+mod help_text;
 mod progress;
 mod rekey;
 mod report;
@@ -19,8 +20,6 @@ mod setunset;
 mod signals;
 
 use std::process::ExitCode;
-
-use clap::Parser;
 
 pub use args::Cli;
 use args::{Command, DecryptArgs, EncryptArgs, GroupsCommand, RotateArgs};
@@ -38,14 +37,14 @@ pub const SOPS_VERSION: &str = "3.11.0";
 
 /// Run the program with the process's arguments and environment.
 pub fn main() -> ExitCode {
-    let cli = match Cli::try_parse() {
+    let cli = match Cli::from_process() {
         Ok(cli) => cli,
         Err(error) => {
             let _ = error.print();
             return ExitCode::from(if error.use_stderr() { 1 } else { 0 });
         }
     };
-    if cli.version {
+    if cli.global.version {
         println!("sops {SOPS_VERSION} (sops-rs {})", env!("CARGO_PKG_VERSION"));
         return ExitCode::SUCCESS;
     }
@@ -53,7 +52,7 @@ pub fn main() -> ExitCode {
         report(&error);
         return ExitCode::from(u8::try_from(error.exit_code()).unwrap_or(1));
     }
-    let ctx = match Context::from_process(cli.config.clone()) {
+    let ctx = match Context::from_process(cli.global.config.clone()) {
         Ok(ctx) => ctx,
         Err(error) => {
             report(&error);
@@ -97,14 +96,14 @@ pub fn main() -> ExitCode {
 /// the local service off would leave only the remote ones, so that is
 /// refused rather than ignored.
 fn key_service_flags(cli: &Cli) -> Result<()> {
-    if cli.enable_local_keyservice == Some(false) {
+    if cli.global.enable_local_keyservice == Some(false) {
         return Err(Error::InvalidArgument(
             "--enable-local-keyservice=false (or SOPS_ENABLE_LOCAL_KEYSERVICE=false) leaves only remote key \
              services, and sops-rs has no key service client; it always uses keys itself"
                 .into(),
         ));
     }
-    if cli.keyservice.iter().any(|address| !address.trim().is_empty()) {
+    if cli.global.keyservice.iter().any(|address| !address.trim().is_empty()) {
         eprintln!(
             "warning: --keyservice (SOPS_KEYSERVICE) is ignored: sops-rs has no key service client, and uses \
              keys directly"
