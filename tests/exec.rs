@@ -40,6 +40,30 @@ fn run(sandbox: &Sandbox, args: &[&str]) -> Output {
         .unwrap()
 }
 
+/// `run`, for a command that must not hang: killed, and the test failed,
+/// after `seconds` (a hang would otherwise stall the whole suite).
+fn run_or_fail_after(sandbox: &Sandbox, args: &[&str], seconds: u64) -> Output {
+    let mut child = sandbox
+        .sops_rs()
+        .current_dir(sandbox.path())
+        .env("SOPS_AGE_KEY_FILE", key1())
+        .env("XDG_RUNTIME_DIR", sandbox.path().join("run"))
+        .args(args)
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(seconds);
+    while child.try_wait().unwrap().is_none() {
+        if std::time::Instant::now() > deadline {
+            let _ = child.kill();
+            panic!("{args:?} still ran after {seconds} s");
+        }
+        std::thread::sleep(std::time::Duration::from_millis(10));
+    }
+    child.wait_with_output().unwrap()
+}
+
 fn run_dir_is_empty(sandbox: &Sandbox) {
     let left: Vec<_> = std::fs::read_dir(sandbox.path().join("run")).unwrap().collect();
     assert!(left.is_empty(), "nothing left in the private runtime directory: {left:?}");
@@ -203,9 +227,13 @@ fn exec_file_uses_a_fifo_and_leaves_nothing() {
     assert_exit(&output, 5, "exec-file exit code");
     assert_eq!(stdout_text(&output), format!("fifo\ntoken: {SECRET}\n"));
     run_dir_is_empty(&sandbox);
-    // A command that never reads does not hang.
-    let output = run(&sandbox, &["exec-file", "s.yaml", "true"]);
-    assert_exit(&output, 0, "no reader");
+    // A command that never reads does not hang, however soon it ends
+    // (regression: when it ended before the writer reached its open, the
+    // writer waited for ever; a test run caught it once).
+    for _ in 0..40 {
+        let output = run_or_fail_after(&sandbox, &["exec-file", "s.yaml", "true"], 30);
+        assert_exit(&output, 0, "no reader");
+    }
     run_dir_is_empty(&sandbox);
 }
 
@@ -284,7 +312,7 @@ fn background_returns_without_waiting_and_leaves_nothing() {
     assert_eq!(wait_for(&copy), format!("TOKEN: {SECRET}\n"), "read the whole FIFO");
     run_dir_is_empty(&sandbox);
     // A command that never reads does not hold it up.
-    let output = run(&sandbox, &["exec-file", "--background", "s.yaml", "true"]);
+    let output = run_or_fail_after(&sandbox, &["exec-file", "--background", "s.yaml", "true"], 30);
     assert_exit(&output, 0, "background, no reader");
     run_dir_is_empty(&sandbox);
 }
@@ -408,4 +436,26 @@ fn exec_env_passes_signals_on_and_stops_before_the_command_starts() {
     assert!(started.elapsed() < std::time::Duration::from_secs(4), "did not wait for the key command");
     std::thread::sleep(std::time::Duration::from_millis(100));
     assert!(!marker.exists(), "the command never started");
+}
+
+/// More than a pipe holds (64 KiB): the writer blocks until the command
+/// reads, every byte arrives, and a command that stops reading half-way
+/// and exits does not leave sops-rs waiting on the FIFO.
+#[test]
+fn exec_file_hands_over_more_than_a_pipe_holds() {
+    let sandbox = Sandbox::new();
+    let long = "x".repeat(300_000);
+    setup(&sandbox, "s.yaml", &format!("token: {SECRET}\nlong: {long}\n"));
+    let decrypted = run(&sandbox, &["decrypt", "s.yaml"]);
+    assert_exit(&decrypted, 0, "decrypt");
+    let output = run(&sandbox, &["exec-file", "s.yaml", "wc -c < {}"]);
+    assert_exit(&output, 0, "read it all");
+    assert_eq!(stdout_text(&output).trim(), decrypted.stdout.len().to_string());
+    let output = run(&sandbox, &["exec-file", "s.yaml", "head -c 7 {}; exit 3"]);
+    assert_exit(&output, 3, "read a little and left");
+    assert_eq!(stdout_text(&output), "token: ");
+    run_dir_is_empty(&sandbox);
+    let output = run(&sandbox, &["exec-file", "--background", "s.yaml", "head -c 7 {} > /dev/null"]);
+    assert_exit(&output, 0, "background, read a little");
+    run_dir_is_empty(&sandbox);
 }

@@ -152,8 +152,7 @@ pub fn exec_file(ctx: &Context, services: &KeyServices, args: &ExecFileArgs) -> 
         run(&child, pid)
     } else {
         make_fifo(&path)?;
-        let done = Arc::new(AtomicBool::new(false));
-        let writer = spawn_fifo_writer(path.clone(), decrypted.output, done.clone());
+        let writer = FifoWriter::start(path.clone(), decrypted.output);
         if args.background {
             warn_background_deprecated("exec-file");
             let started = child.spawn_in_background().map(|mut process| {
@@ -164,13 +163,11 @@ pub fn exec_file(ctx: &Context, services: &KeyServices, args: &ExecFileArgs) -> 
                     std::thread::sleep(Duration::from_millis(2));
                 }
             });
-            done.store(true, Ordering::SeqCst);
-            let _ = writer.join();
+            writer.finish();
             return started;
         }
         let result = run(&child, pid);
-        done.store(true, Ordering::SeqCst);
-        let _ = writer.join();
+        writer.finish();
         result
     }
 }
@@ -346,38 +343,64 @@ fn make_fifo(path: &Path) -> Result<()> {
     Ok(())
 }
 
-/// O_NONBLOCK, for opening the FIFO without hanging when no one reads.
+/// O_NONBLOCK, for opening the FIFO to read without waiting for a writer.
 #[cfg(target_os = "linux")]
 const O_NONBLOCK: i32 = 0o4000;
 #[cfg(not(target_os = "linux"))]
 const O_NONBLOCK: i32 = 0x4;
 
-/// Write the plaintext into the FIFO once the child opens it. Opening is
-/// non-blocking and retried, so a child that never reads (or exits early)
-/// does not leave this thread hanging.
-fn spawn_fifo_writer(
+/// Writes the plaintext into the FIFO for the command. Its thread opens the
+/// FIFO to write, which waits until a reader opens it: the command, at once,
+/// or `finish` once the command has ended without reading, which opens it
+/// to read for a moment so that the thread's open returns and it sees there
+/// is no one to write to (regression: the thread could reach its open after
+/// that moment and wait for ever). Writes block while the command is not reading; a
+/// command that ends closes its side and the write fails. (The writer used
+/// to poll: a non-blocking open retried every 5 ms and a full pipe every
+/// 2 ms, which delayed every `exec-file` by up to 5 ms and a 1 MB file by
+/// some 30 ms.)
+struct FifoWriter {
     path: PathBuf,
-    data: crate::secret::SecretVec,
     done: Arc<AtomicBool>,
-) -> std::thread::JoinHandle<()> {
-    std::thread::spawn(move || {
-        use std::os::unix::fs::OpenOptionsExt;
-        let mut file = loop {
-            match std::fs::OpenOptions::new().write(true).custom_flags(O_NONBLOCK).open(&path) {
-                Ok(file) => break file,
-                Err(_) if !done.load(Ordering::SeqCst) => std::thread::sleep(Duration::from_millis(5)),
-                Err(_) => return,
-            }
-        };
-        let mut written = 0;
-        while written < data.len() {
-            match file.write(&data[written..]) {
-                Ok(n) => written += n,
-                Err(e) if e.kind() == std::io::ErrorKind::WouldBlock && !done.load(Ordering::SeqCst) => {
-                    std::thread::sleep(Duration::from_millis(2));
+    thread: std::thread::JoinHandle<()>,
+}
+
+impl FifoWriter {
+    fn start(path: PathBuf, data: crate::secret::SecretVec) -> FifoWriter {
+        let done = Arc::new(AtomicBool::new(false));
+        let thread = {
+            let (path, done) = (path.clone(), done.clone());
+            std::thread::spawn(move || {
+                let Ok(mut file) = std::fs::OpenOptions::new().write(true).open(&path) else { return };
+                if !done.load(Ordering::SeqCst) {
+                    let _ = file.write_all(&data);
                 }
-                Err(_) => return,
+            })
+        };
+        FifoWriter { path, done, thread }
+    }
+
+    fn is_finished(&self) -> bool {
+        self.thread.is_finished()
+    }
+
+    /// After the command has ended: release the thread if it still waits
+    /// for a reader, and wait for it. The reader is held for a moment, as
+    /// the thread may not have reached its open yet (a command like `true`
+    /// can end first). A thread still writing after 100 ms writes to a
+    /// reader the command left behind (`reader {} &`); it is not waited
+    /// for, and ends with this process.
+    fn finish(self) {
+        use std::os::unix::fs::OpenOptionsExt;
+        self.done.store(true, Ordering::SeqCst);
+        for _ in 0..100 {
+            if self.thread.is_finished() {
+                let _ = self.thread.join();
+                return;
             }
+            let reader = std::fs::OpenOptions::new().read(true).custom_flags(O_NONBLOCK).open(&self.path);
+            std::thread::sleep(Duration::from_millis(1));
+            drop(reader);
         }
-    })
+    }
 }
