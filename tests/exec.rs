@@ -223,9 +223,10 @@ fn exec_env_refuses_what_cannot_be_a_variable_and_tampered_files() {
 fn exec_file_uses_a_fifo_and_leaves_nothing() {
     let sandbox = Sandbox::new();
     setup(&sandbox, "s.yaml", &format!("token: {SECRET}\n"));
-    let output = run(&sandbox, &["exec-file", "s.yaml", "test -p {} && echo fifo; cat {}; exit 5"]);
+    let output =
+        run(&sandbox, &["exec-file", "s.yaml", "test -p {} && echo fifo; stat -c %a {}; cat {}; exit 5"]);
     assert_exit(&output, 5, "exec-file exit code");
-    assert_eq!(stdout_text(&output), format!("fifo\ntoken: {SECRET}\n"));
+    assert_eq!(stdout_text(&output), format!("fifo\n600\ntoken: {SECRET}\n"));
     run_dir_is_empty(&sandbox);
     // A command that never reads does not hang, however soon it ends
     // (regression: when it ended before the writer reached its open, the

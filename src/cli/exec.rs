@@ -325,22 +325,11 @@ fn run_forwarding_signals(child: &Child<'_>) -> Result<()> {
     }
 }
 
-/// A FIFO, mode 0600 (created with `mkfifo`, as the crate forbids the
-/// unsafe call).
+/// A FIFO, mode 0600.
 fn make_fifo(path: &Path) -> Result<()> {
-    let status = Command::new("mkfifo")
-        .arg("-m")
-        .arg("600")
-        .arg(path)
-        .status()
-        .map_err(|source| Error::WriteOutput { path: "<fifo>".into(), source })?;
-    if !status.success() {
-        return Err(Error::WriteOutput {
-            path: "<fifo>".into(),
-            source: std::io::Error::other("mkfifo failed"),
-        });
-    }
-    Ok(())
+    use rustix::fs::{CWD, FileType, Mode, mknodat};
+    mknodat(CWD, path, FileType::Fifo, Mode::RUSR | Mode::WUSR, 0)
+        .map_err(|errno| Error::WriteOutput { path: "<fifo>".into(), source: errno.into() })
 }
 
 /// O_NONBLOCK, for opening the FIFO to read without waiting for a writer.

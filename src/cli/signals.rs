@@ -50,14 +50,11 @@ impl Drop for SignalCleanup {
     }
 }
 
-/// Pass a signal on to a child (through `kill`, as the crate forbids the
-/// unsafe call).
+/// Pass a signal on to a child.
 pub fn forward(signal: i32, pid: u32) {
-    let _ = std::process::Command::new("kill")
-        .arg(format!("-{signal}"))
-        .arg(pid.to_string())
-        .stdin(std::process::Stdio::null())
-        .stdout(std::process::Stdio::null())
-        .stderr(std::process::Stdio::null())
-        .status();
+    use rustix::process::{Pid, Signal, kill_process};
+    let pid = i32::try_from(pid).ok().and_then(Pid::from_raw);
+    if let (Some(pid), Some(signal)) = (pid, Signal::from_named_raw(signal)) {
+        let _ = kill_process(pid, signal);
+    }
 }
