@@ -23,6 +23,8 @@ pub struct Context {
     pub config_flag: Option<PathBuf>,
     /// The largest input read (`SOPS_RS_MAX_FILE_SIZE`, see [`fsio`]).
     pub size_limit: fsio::SizeLimit,
+    /// The audit log, looked up once: `main` and `exec-env` both ask.
+    audit_log: std::sync::OnceLock<Option<crate::audit::AuditLog>>,
 }
 
 impl Context {
@@ -36,6 +38,7 @@ impl Context {
             cwd: std::env::current_dir().unwrap_or_else(|_| PathBuf::from(".")),
             config_flag,
             size_limit,
+            audit_log: std::sync::OnceLock::new(),
         })
     }
 
@@ -56,9 +59,13 @@ impl Context {
 
     /// The audit log, when one is configured (`SOPS_RS_AUDIT_LOG`, else the
     /// config's `audit.path`). An unreadable config leaves the variable.
-    pub fn audit_log(&self) -> Option<crate::audit::AuditLog> {
-        let from_config = self.config().ok().flatten().and_then(|c| c.audit_path);
-        crate::audit::AuditLog::configured(&self.env, from_config.as_deref())
+    pub fn audit_log(&self) -> Option<&crate::audit::AuditLog> {
+        self.audit_log
+            .get_or_init(|| {
+                let from_config = self.config().ok().flatten().and_then(|c| c.audit_path);
+                crate::audit::AuditLog::configured(&self.env, from_config.as_deref())
+            })
+            .as_ref()
     }
 
     /// The config file: `--config`/`SOPS_CONFIG`, else discovered from the

@@ -26,6 +26,11 @@ fn order(args: &OpenArgs) -> Result<DecryptionOrder> {
 
 pub fn exec_env(ctx: &Context, services: &KeyServices, args: &ExecEnvArgs) -> Result<()> {
     let (command, files) = args.files_and_command.split_last().expect("clap requires two or more");
+    if args.background && args.same_process {
+        return Err(Error::ConflictingParameters(
+            "--same-process cannot be used with --background (there would be no process to return to)".into(),
+        ));
+    }
     let order = order(&args.decrypt)?;
     let mut vars = EnvVars::default();
     for file in files {
@@ -61,12 +66,6 @@ pub fn exec_env(ctx: &Context, services: &KeyServices, args: &ExecEnvArgs) -> Re
     };
     let child = Child::new(command, direct, &setup);
     if args.background {
-        if args.same_process {
-            return Err(Error::ConflictingParameters(
-                "--same-process cannot be used with --background (there would be no process to return to)"
-                    .into(),
-            ));
-        }
         warn_background_deprecated("exec-env");
         child.spawn_in_background()?;
         return Ok(());
@@ -96,6 +95,13 @@ pub fn exec_env(ctx: &Context, services: &KeyServices, args: &ExecEnvArgs) -> Re
 }
 
 pub fn exec_file(ctx: &Context, services: &KeyServices, args: &ExecFileArgs) -> Result<()> {
+    if args.background && args.no_fifo {
+        return Err(Error::ConflictingParameters(
+            "--background cannot be used with --no-fifo: the file would be removed before the command read it, \
+             or left behind with the plaintext in it"
+                .into(),
+        ));
+    }
     let input = ctx.read_file(&args.file)?;
     let input_format = args
         .types
@@ -104,13 +110,6 @@ pub fn exec_file(ctx: &Context, services: &KeyServices, args: &ExecFileArgs) -> 
         .and_then(Format::from_name)
         .unwrap_or_else(|| Format::from_path(&args.file));
     let output_format = args.types.output_type.as_deref().and_then(Format::from_name).unwrap_or(input_format);
-    if args.background && args.no_fifo {
-        return Err(Error::ConflictingParameters(
-            "--background cannot be used with --no-fifo: the file would be removed before the command read it, \
-             or left behind with the plaintext in it"
-                .into(),
-        ));
-    }
     if args.filename.contains('/')
         || args.filename.is_empty()
         || args.filename == "."
@@ -340,14 +339,11 @@ const O_NONBLOCK: i32 = 0x4;
 
 /// Writes the plaintext into the FIFO for the command. Its thread opens the
 /// FIFO to write, which waits until a reader opens it: the command, at once,
-/// or `finish` once the command has ended without reading, which opens it
-/// to read for a moment so that the thread's open returns and it sees there
-/// is no one to write to (regression: the thread could reach its open after
-/// that moment and wait for ever). Writes block while the command is not reading; a
-/// command that ends closes its side and the write fails. (The writer used
-/// to poll: a non-blocking open retried every 5 ms and a full pipe every
-/// 2 ms, which delayed every `exec-file` by up to 5 ms and a 1 MB file by
-/// some 30 ms.)
+/// or `finish` once the command has ended without reading (see there).
+/// Writes block while the command is not reading; a command that ends
+/// closes its side and the write fails. (The writer used to poll: a
+/// non-blocking open retried every 5 ms and a full pipe every 2 ms, which
+/// delayed every `exec-file` by up to 5 ms and a 1 MB file by some 30 ms.)
 struct FifoWriter {
     path: PathBuf,
     done: Arc<AtomicBool>,
@@ -374,9 +370,11 @@ impl FifoWriter {
     }
 
     /// After the command has ended: release the thread if it still waits
-    /// for a reader, and wait for it. The reader is held for a moment, as
-    /// the thread may not have reached its open yet (a command like `true`
-    /// can end first). A thread still writing after 100 ms writes to a
+    /// for a reader, by opening the FIFO to read so that its open returns
+    /// and it sees there is no one to write to, and wait for it. The reader
+    /// is held for a moment, again and again, as the thread may not have
+    /// reached its open yet (a command like `true` can end first; released
+    /// only once, such a thread waited for ever). A thread still writing after 100 ms writes to a
     /// reader the command left behind (`reader {} &`); it is not waited
     /// for, and ends with this process.
     fn finish(self) {

@@ -49,15 +49,11 @@ pub fn main() -> ExitCode {
         return ExitCode::SUCCESS;
     }
     if let Err(error) = key_service_flags(&cli) {
-        report(&error);
-        return ExitCode::from(u8::try_from(error.exit_code()).unwrap_or(1));
+        return failed(&error);
     }
     let ctx = match Context::from_process(cli.global.config.clone()) {
         Ok(ctx) => ctx,
-        Err(error) => {
-            report(&error);
-            return ExitCode::from(u8::try_from(error.exit_code()).unwrap_or(1));
-        }
+        Err(error) => return failed(&error),
     };
     let services = KeyServices::new(ctx.env.clone());
     let audit = ctx.audit_log();
@@ -66,8 +62,7 @@ pub fn main() -> ExitCode {
     if let (Some(log), Some(_)) = (&audit, &target)
         && let Err(error) = log.check_writable()
     {
-        report(&error);
-        return ExitCode::from(u8::try_from(error.exit_code()).unwrap_or(1));
+        return failed(&error);
     }
     let mut result = dispatch(cli, &ctx, &services);
     if let (Some(log), Some((operation, files))) = (&audit, target) {
@@ -81,11 +76,14 @@ pub fn main() -> ExitCode {
     }
     match result {
         Ok(()) => ExitCode::SUCCESS,
-        Err(error) => {
-            report(&error);
-            ExitCode::from(u8::try_from(error.exit_code()).unwrap_or(1))
-        }
+        Err(error) => failed(&error),
     }
+}
+
+/// Report `error` and exit with sops's code for it.
+fn failed(error: &Error) -> ExitCode {
+    report(error);
+    ExitCode::from(u8::try_from(error.exit_code()).unwrap_or(1))
 }
 
 /// sops's key service flags. sops asks its local key service first and the
